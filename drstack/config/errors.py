@@ -1,0 +1,46 @@
+"""Config findings: every problem names the key, the value and the fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drstack.config.keys import KEYS_BY_NAME, NAMESPACE
+
+SECRET_PLACEHOLDER = "<secret>"
+
+
+@dataclass(frozen=True)
+class ConfigFinding:
+    key: str
+    value: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{NAMESPACE}:{self.key} = {self.value}: {self.problem}. Fix: {self.fix}"
+
+
+def shown_value(key: str, value: object) -> str:
+    """The value as an operator may see it in a message; secrets are never shown."""
+    spec = KEYS_BY_NAME.get(key)
+    if value is None or value == "":
+        return "(unset)"
+    if spec is not None and spec.secret_value and _is_inline(value):
+        return SECRET_PLACEHOLDER
+    return repr(value)
+
+
+def _is_inline(value: object) -> bool:
+    from drstack.config.site import is_inline_kubeconfig
+
+    return isinstance(value, str) and is_inline_kubeconfig(value)
+
+
+class ConfigError(Exception):
+    """All the config problems found, reported at once before any cluster is touched."""
+
+    def __init__(self, findings: list[ConfigFinding]) -> None:
+        self.findings = tuple(findings)
+        lines = [f"drstack found {len(findings)} config problem(s); nothing was changed:"]
+        lines += [f"  - {f}" for f in findings]
+        super().__init__("\n".join(lines))

@@ -1,0 +1,285 @@
+"""Raw stack config (strings, as Pulumi passes them) -> StackConfig, or every problem at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, TypeVar
+
+import yaml
+
+from drstack.config.errors import ConfigError, ConfigFinding, shown_value
+from drstack.config.keys import KEYS_BY_NAME
+from drstack.config.site import SiteConfig, is_inline_kubeconfig
+from drstack.config.stack import StackConfig, Strategy
+from drstack.config.syntax import is_dns_label, parse_duration, selector_problem
+from drstack.model import Site, WorkloadRef
+
+T = TypeVar("T")
+INT32_MAX = 2**31 - 1
+SITE_KEY_PREFIX = {Site.SOURCE: "source", Site.DR: "dr"}
+
+
+class _Findings:
+    """Collects findings so that every problem is reported in one go."""
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.items: list[ConfigFinding] = []
+
+    def add(self, key: str, problem: str, fix: str, value: Any = None) -> None:
+        shown = shown_value(key, self.raw.get(key) if value is None else value)
+        self.items.append(ConfigFinding(key, shown, problem, fix))
+
+    def value(self, key: str) -> Any:
+        value = self.raw.get(key)
+        return KEYS_BY_NAME[key].default if value is None else value
+
+    def text(self, key: str) -> str:
+        value = self.value(key)
+        return value.strip() if isinstance(value, str) else str(value)
+
+    def parsed(self, key: str, parse: Callable[[str], T], fix: str, fallback: T) -> T:
+        try:
+            return parse(self.text(key))
+        except ValueError as exc:
+            self.add(key, str(exc), fix)
+            return fallback
+
+    def boolean(self, key: str) -> bool:
+        value = self.value(key)
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "false"):
+            return text == "true"
+        self.add(key, "not a boolean", f"set it to true or false: pulumi config set {key} false")
+        return False
+
+    def string_list(self, key: str) -> list[str]:
+        value = self.value(key)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else []
+            except json.JSONDecodeError:
+                value = None
+        if isinstance(value, dict):  # accept a map too, for automation that writes one
+            return [f"{k}={v}" for k, v in value.items()]
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+            self.add(key, "not a list of strings",
+                     f"write it as a YAML list under {key} in Pulumi.<stack>.yaml, "
+                     f"or use pulumi config set --path '{key}[0]' VALUE")
+            return []
+        return [str(v).strip() for v in value]
+
+
+def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
+    """Validate raw config (short key -> value); raise ConfigError listing every problem."""
+    f = _Findings(raw)
+    active = _active_site(f, stack)
+    sites = {site: _site_config(f, site) for site in Site}
+    if all(sites.values()):
+        _check_distinct_sites(f, sites[Site.SOURCE], sites[Site.DR])
+
+    selector = f.text("workloadSelector") or None
+    if selector and (problem := selector_problem(selector)):
+        f.add("workloadSelector", f"not a label selector: {problem}",
+              "use Kubernetes label selector syntax, e.g. app.kubernetes.io/part-of=shop,tier!=debug")
+
+    excluded = frozenset(_refs(f, "excludeWorkloads"))
+    overrides = _overrides(f)
+    strategy = f.parsed("strategy", Strategy, "set it to cold or warm", Strategy.COLD)
+    readiness = f.parsed("readinessTimeout", parse_duration, "e.g. 10m", 600.0)
+    drain = f.parsed("drainTimeout", parse_duration, "e.g. 5m", 300.0)
+    migration_timeout = f.parsed("migrationTimeout", parse_duration, "e.g. 2h", 7200.0)
+    assume = f.text("assumeActiveSite")
+    assumed = f.parsed("assumeActiveSite", Site, "set it to source or dr, or leave it empty",
+                       None) if assume else None
+    migrate = f.boolean("migratePvcData")
+    reverse = f.boolean("reverseMigratePvcData")
+    if strategy is Strategy.WARM:
+        for key, on in (("migratePvcData", migrate), ("reverseMigratePvcData", reverse)):
+            if on:
+                f.add(key, "the warm strategy runs both sites at once, so no PVC copy can be "
+                      "consistent", "use strategy cold for a switch that copies data, or set "
+                      f"{key} false", value=True)
+    flags = f.parsed("pvMigrateFlags", _split_flags,
+                     "quote values with spaces once, e.g. --lbsvc-timeout 30m", ())
+    concurrency = _concurrency(f)
+    pv_migrate_path = f.text("pvMigratePath") or "pv-migrate"
+
+    if f.items:
+        raise ConfigError(f.items)
+    assert active is not None
+    return StackConfig(
+        stack=stack,
+        active_site=active,
+        source=sites[Site.SOURCE],  # type: ignore[arg-type]
+        dr=sites[Site.DR],  # type: ignore[arg-type]
+        workload_selector=selector,
+        exclude_workloads=excluded,
+        replica_overrides=MappingProxyType(overrides),
+        strategy=strategy,
+        readiness_timeout=readiness,
+        drain_timeout=drain,
+        assume_active_site=assumed,
+        migrate_pvc_data=migrate,
+        reverse_migrate_pvc_data=reverse,
+        pv_migrate_flags=flags,
+        pvc_map=MappingProxyType(_pvc_map(f)),
+        migration_concurrency=concurrency,
+        migration_timeout=migration_timeout,
+        pv_migrate_path=pv_migrate_path,
+        old_site_unreachable=f.boolean("oldSiteUnreachable"),
+        break_lease=f.boolean("breakLease"),
+    )
+
+
+def load_site_config(raw: Mapping[str, Any], site: Site) -> SiteConfig:
+    """One site's connection settings, e.g. for a dynamic provider's configure()."""
+    f = _Findings(raw)
+    result = _site_config(f, site)
+    if f.items or result is None:
+        raise ConfigError(f.items)
+    return result
+
+
+def _active_site(f: _Findings, stack: str) -> Site | None:
+    text = f.text("activeSite")
+    named = {s.value: s for s in Site}.get(stack)
+    if not text:
+        if named is None:
+            f.add("activeSite", f"stack {stack!r} does not say which site it activates",
+                  "pulumi config set drstack:activeSite source (or dr)")
+        return named
+    if text not in {s.value for s in Site}:
+        f.add("activeSite", "must be source or dr", "pulumi config set drstack:activeSite source")
+        return None
+    if named is not None and named.value != text:
+        f.add("activeSite", f"the stack named {stack!r} activates the {stack} site",
+              f"remove drstack:activeSite from Pulumi.{stack}.yaml, or use the {text} stack")
+        return None
+    return Site(text)
+
+
+def _site_config(f: _Findings, site: Site) -> SiteConfig | None:
+    prefix = SITE_KEY_PREFIX[site]
+    kube_key, ctx_key, ns_key = f"{prefix}Kubeconfig", f"{prefix}Context", f"{prefix}Namespace"
+    kubeconfig = f.text(kube_key)
+    context = f.text(ctx_key) or None
+    namespace = f.text(ns_key)
+    ok = True
+    if not namespace:
+        f.add(ns_key, "is required", f"pulumi config set drstack:{ns_key} my-app")
+        ok = False
+    elif not is_dns_label(namespace):
+        f.add(ns_key, "is not a valid namespace name (lowercase letters, digits and '-')",
+              "use the namespace exactly as `kubectl get ns` shows it")
+        ok = False
+    contexts = _kubeconfig_contexts(f, kube_key, kubeconfig)
+    if contexts is None:
+        ok = False
+    elif context is not None and context not in contexts:
+        known = ", ".join(sorted(contexts)) or "none"
+        f.add(ctx_key, f"no such context in {kube_key} (it has: {known})",
+              f"pulumi config set drstack:{ctx_key} <one of those>, or leave it empty")
+        ok = False
+    if not ok:
+        return None
+    return SiteConfig(site=site, kubeconfig=kubeconfig, context=context, namespace=namespace)
+
+
+def _kubeconfig_contexts(f: _Findings, key: str, value: str) -> set[str] | None:
+    """The context names in a kubeconfig (path or contents), or None after adding a finding."""
+    set_it = (f"pulumi config set drstack:{key} ~/.kube/{key.removesuffix('Kubeconfig')}.yaml, or "
+              f"pulumi config set --secret drstack:{key} \"$(cat FILE)\"")
+    if not value:
+        f.add(key, "is required", set_it)
+        return None
+    if is_inline_kubeconfig(value):
+        text, where = value, "the kubeconfig contents"
+    else:
+        path = os.path.expanduser(value)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            f.add(key, f"cannot read the kubeconfig file ({exc.strerror})", set_it)
+            return None
+        where = "the file"
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        doc = None
+    if not isinstance(doc, dict) or not isinstance(doc.get("contexts", []) or [], list):
+        f.add(key, f"{where} is not a kubeconfig (YAML with clusters, users and contexts)", set_it)
+        return None
+    return {c.get("name") for c in doc.get("contexts") or [] if isinstance(c, dict)}
+
+
+def _check_distinct_sites(f: _Findings, source: SiteConfig, dr: SiteConfig) -> None:
+    same_cluster = source.kubeconfig == dr.kubeconfig and source.context == dr.context
+    if same_cluster and source.namespace == dr.namespace:
+        f.add("drNamespace", "source and dr are the same namespace of the same cluster",
+              "point drstack:drKubeconfig/drContext at the DR cluster, or use another namespace",
+              value=dr.namespace)
+
+
+def _refs(f: _Findings, key: str) -> list[WorkloadRef]:
+    refs = []
+    for item in f.string_list(key):
+        try:
+            refs.append(WorkloadRef.parse(item))
+        except ValueError as exc:
+            f.add(key, str(exc), "list workloads as Kind/name, e.g. Deployment/web", value=item)
+    return refs
+
+
+def _overrides(f: _Findings) -> dict[WorkloadRef, int]:
+    overrides: dict[WorkloadRef, int] = {}
+    fix = "write each entry as Kind/name=count, e.g. Deployment/web=3"
+    for item in f.string_list("replicaOverrides"):
+        ref_text, sep, count_text = item.rpartition("=")
+        try:
+            ref = WorkloadRef.parse(ref_text) if sep else None
+        except ValueError as exc:
+            f.add("replicaOverrides", str(exc), fix, value=item)
+            continue
+        if ref is None:
+            f.add("replicaOverrides", "has no =count", fix, value=item)
+        elif not count_text.strip().isdigit() or int(count_text) > INT32_MAX:
+            f.add("replicaOverrides", f"{count_text.strip()!r} is not a replica count "
+                  f"(a whole number from 0 to {INT32_MAX})", fix, value=item)
+        else:
+            overrides[ref] = int(count_text)
+    return overrides
+
+
+def _pvc_map(f: _Findings) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in f.string_list("pvcMap"):
+        source, sep, dr = (part.strip() for part in item.partition("="))
+        if not sep or not source or not dr:
+            f.add("pvcMap", "is not sourceClaim=drClaim",
+                  "write each entry as sourceClaim=drClaim, e.g. data-db-0=data-db-dr-0", value=item)
+        else:
+            pairs[source] = dr
+    return pairs
+
+
+def _concurrency(f: _Findings) -> int:
+    text = f.text("migrationConcurrency")
+    if text.isdigit() and 1 <= int(text) <= 64:
+        return int(text)
+    f.add("migrationConcurrency", "must be a whole number from 1 to 64",
+          "pulumi config set drstack:migrationConcurrency 2")
+    return 2
+
+
+def _split_flags(text: str) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as exc:
+        raise ValueError(f"cannot split into flags ({exc})") from None

@@ -1,0 +1,250 @@
+"""build_plan: snapshots of both sites + config -> Plan. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+import re
+
+from drstack.config import StackConfig, Strategy
+from drstack.model import LiveWorkload, Site, SiteSnapshot, WorkloadRef
+from drstack.planner.history import find_last_active
+from drstack.planner.originals import resolve_original
+from drstack.planner.plan import (
+    CopyPlan,
+    LedgerRecord,
+    Phase,
+    Plan,
+    PlanError,
+    PvcPair,
+    Step,
+    Transition,
+    WorkloadPlan,
+)
+
+
+def build_plan(
+    config: StackConfig,
+    snapshots: dict[Site, SiteSnapshot],
+    *,
+    now: str,
+) -> Plan:
+    """Raises PlanError with every problem found, before anything is declared."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    active = config.active_site
+    passive = active.other
+    untouched = frozenset({passive}) if config.old_site_unreachable else frozenset()
+
+    for snap in snapshots.values():
+        if snap.reachable and not snap.namespace_exists:
+            key = f"drstack:{snap.site}Namespace"
+            problems.append(f"namespace {snap.namespace!r} does not exist on site {snap.site}. "
+                            f"Fix: create it, or correct {key}")
+    if not snapshots[active].reachable:
+        problems.append(f"the site being made active ({active}) cannot be read; drstack cannot "
+                        "switch to a site it cannot reach")
+    if problems:
+        raise PlanError(problems)
+
+    last = find_last_active(snapshots, active=active, assume=config.assume_active_site,
+                            old_site_unreachable=config.old_site_unreachable)
+    if last.error:
+        raise PlanError([last.error])
+    assert last.site is not None
+    if config.assume_active_site is not None and "assumeActiveSite" not in last.reason:
+        warnings.append(f"drstack:assumeActiveSite={config.assume_active_site} is ignored: "
+                        f"{last.reason} says {last.site} was active; remove the setting")
+    transition = Transition.between(last.site, active)
+
+    live = _live_by_ref(snapshots)
+    problems += _pairing_problems(live, snapshots)
+    problems += [
+        f"drstack:replicaOverrides names {ref}, which is on neither site (after "
+        "workloadSelector and excludeWorkloads). Fix: remove it, or correct its Kind/name"
+        for ref in sorted(config.replica_overrides) if ref not in live
+    ]
+
+    workloads: list[WorkloadPlan] = []
+    for ref in sorted(live):
+        resolution = resolve_original(ref, live[ref], last.site, config.replica_overrides.get(ref))
+        warnings += resolution.warnings
+        if resolution.original is None:
+            problems.append(resolution.error or f"{ref}: original replica count unknown")
+            continue
+        count = resolution.original.count
+        workloads.append(WorkloadPlan(
+            ref=ref,
+            original=count,
+            original_from=resolution.original.source,
+            live_source=_replicas(live[ref].get(Site.SOURCE)),
+            live_dr=_replicas(live[ref].get(Site.DR)),
+            desired_source=count if active is Site.SOURCE else 0,
+            desired_dr=count if active is Site.DR else 0,
+        ))
+    warnings += _image_warnings(live)
+
+    copy = _copy_plan(config, snapshots, live, transition, last.site, problems)
+    if problems:
+        raise PlanError(problems)
+
+    fencing = (transition is Transition.NONE and passive not in untouched
+               and any((w.live(passive) or 0) > 0 for w in workloads))
+    if passive in untouched:
+        warnings.append(
+            f"site {passive} is declared unreachable (drstack:oldSiteUnreachable) and is NOT "
+            f"touched: its workloads may still run. Before it can serve again, fence it: "
+            f"pulumi config set drstack:oldSiteUnreachable false, then pulumi up -s "
+            f"{config.stack} as soon as it is reachable (this scales it to 0)")
+
+    return Plan(
+        active_site=active,
+        last_active_site=last.site,
+        last_active_reason=last.reason,
+        transition=transition,
+        strategy=config.strategy,
+        workloads=tuple(workloads),
+        steps=_steps(config.strategy, transition, active, untouched, copy),
+        copy=copy,
+        ledger=_ledger(config, last.ledger, transition, fencing, now),
+        untouched_sites=untouched,
+        fencing=fencing,
+        warnings=tuple(warnings),
+    )
+
+
+def _live_by_ref(snapshots: dict[Site, SiteSnapshot]) -> dict[WorkloadRef, dict[Site, LiveWorkload]]:
+    live: dict[WorkloadRef, dict[Site, LiveWorkload]] = {}
+    for snap in snapshots.values():
+        if snap.reachable:
+            for workload in snap.workloads:
+                live.setdefault(workload.ref, {})[snap.site] = workload
+    return live
+
+
+def _pairing_problems(live: dict[WorkloadRef, dict[Site, LiveWorkload]],
+                      snapshots: dict[Site, SiteSnapshot]) -> list[str]:
+    reachable = {s.site for s in snapshots.values() if s.reachable}
+    problems = []
+    for ref in sorted(live):
+        missing = reachable - live[ref].keys()
+        for site in sorted(missing):
+            there = next(iter(live[ref]))
+            problems.append(
+                f"{ref} exists on {there} but not on {site} (namespace "
+                f"{snapshots[site].namespace!r}). Fix: deploy it on {site}, or add it to "
+                f"drstack:excludeWorkloads")
+    return problems
+
+
+def _replicas(workload: LiveWorkload | None) -> int | None:
+    return None if workload is None else workload.replicas
+
+
+def _image_warnings(live: dict[WorkloadRef, dict[Site, LiveWorkload]]) -> list[str]:
+    warnings = []
+    for ref in sorted(live):
+        sites = live[ref]
+        if len(sites) == 2 and sites[Site.SOURCE].images != sites[Site.DR].images:
+            warnings.append(
+                f"{ref} runs different images: source {list(sites[Site.SOURCE].images)}, "
+                f"dr {list(sites[Site.DR].images)}; the DR copy may be stale")
+    return warnings
+
+
+def _steps(strategy: Strategy, transition: Transition, active: Site,
+           untouched: frozenset[Site], copy: CopyPlan | None) -> tuple[Step, ...]:
+    passive = active.other
+    down = [Step(Phase.SCALE_DOWN, passive), Step(Phase.DRAIN, passive)]
+    if passive in untouched:
+        down = []
+    up = [Step(Phase.SCALE_UP, active), Step(Phase.READY, active)]
+    # Warm brings the new site up first; in steady state (fencing included) the passive site
+    # goes to 0 first, so a site that came back after a disaster is fenced before anything else.
+    if strategy is Strategy.WARM and transition is not Transition.NONE:
+        return tuple(up + down)
+    middle = [Step(Phase.COPY, active)] if copy is not None else []
+    return tuple(down + middle + up)
+
+
+def _copy_plan(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
+               live: dict[WorkloadRef, dict[Site, LiveWorkload]], transition: Transition,
+               last_active: Site, problems: list[str]) -> CopyPlan | None:
+    active = config.active_site
+    if config.strategy is not Strategy.COLD or not config.copies_data_into(active):
+        return None
+    from_site = active.other
+    skipped = None
+    if transition is Transition.NONE:
+        skipped = f"no switch: {active} is already active"
+    elif config.old_site_unreachable:
+        skipped = f"{from_site} is declared unreachable (drstack:oldSiteUnreachable)"
+    if skipped:
+        return CopyPlan(from_site, active, (), skipped_because=skipped)
+    assert last_active is from_site  # a switch always copies from the last active site
+    pairs = _pvc_pairs(config, snapshots, live, from_site, problems)
+    return CopyPlan(from_site, active, pairs)
+
+
+def _pvc_pairs(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
+               live: dict[WorkloadRef, dict[Site, LiveWorkload]], from_site: Site,
+               problems: list[str]) -> tuple[PvcPair, ...]:
+    """The claims of the selected workloads on the copying site, paired by name or pvcMap."""
+    source_to_dr = dict(config.pvc_map)
+    dr_to_source = {dr: src for src, dr in source_to_dr.items()}
+    from_snap, to_snap = snapshots[from_site], snapshots[from_site.other]
+    from_pvcs = {p.name: p for p in from_snap.pvcs}
+    to_pvcs = {p.name: p for p in to_snap.pvcs}
+
+    wanted: set[str] = set()
+    for sites in live.values():
+        workload = sites.get(from_site)
+        if workload is None:
+            continue
+        wanted.update(workload.claim_names)
+        for template in workload.claim_templates:
+            pattern = re.compile(rf"^{re.escape(template)}-{re.escape(workload.ref.name)}-\d+$")
+            wanted.update(name for name in from_pvcs if pattern.match(name))
+
+    pairs = []
+    for name in sorted(wanted):
+        counterpart = (source_to_dr if from_site is Site.SOURCE else dr_to_source).get(name, name)
+        if name not in from_pvcs:
+            problems.append(f"PVC {name} is mounted on {from_site} but does not exist there "
+                            f"(namespace {from_snap.namespace!r})")
+            continue
+        if counterpart not in to_pvcs:
+            problems.append(
+                f"PVC {name} on {from_site} has no counterpart {counterpart!r} on "
+                f"{from_site.other} (namespace {to_snap.namespace!r}). Fix: create it there, "
+                "or pair it with drstack:pvcMap (sourceClaim=drClaim)")
+            continue
+        for site_name, pvc, snap in ((name, from_pvcs[name], from_snap),
+                                     (counterpart, to_pvcs[counterpart], to_snap)):
+            if pvc.phase != "Bound":
+                problems.append(f"PVC {site_name} on {snap.site} is {pvc.phase}, not Bound; "
+                                "pv-migrate needs a bound volume on both sides")
+        src, dr = (name, counterpart) if from_site is Site.SOURCE else (counterpart, name)
+        pairs.append(PvcPair(source=src, dr=dr))
+    return tuple(pairs)
+
+
+def _ledger(config: StackConfig, newest, transition: Transition, fencing: bool,
+            now: str) -> LedgerRecord:
+    if transition is not Transition.NONE or newest is None:
+        return LedgerRecord(
+            active_site=config.active_site,
+            generation=(newest.generation if newest else 0) + 1,
+            switched_at=now,
+            stack=config.stack,
+            # A first run that finds the active site already serving adopts the pair.
+            transition=transition.value if transition is not Transition.NONE else "adopt",
+            fenced_at=newest.fenced_at if newest else None,
+        )
+    # Steady state: the ledger stays as the last switch wrote it, so a preview shows no change.
+    return LedgerRecord(
+        active_site=config.active_site,
+        generation=newest.generation,
+        switched_at=newest.switched_at or now,
+        stack=newest.stack or config.stack,
+        transition=newest.transition or "adopt",
+        fenced_at=now if fencing else newest.fenced_at,
+    )

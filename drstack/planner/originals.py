@@ -1,0 +1,88 @@
+"""A workload's original replica count: the count its active site should run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drstack import annotations
+from drstack.model import LiveWorkload, Site, WorkloadRef
+
+INT32_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Original:
+    count: int
+    source: str  # e.g. "live on dr", "annotation on source", "replicaOverrides"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    original: Original | None
+    warnings: tuple[str, ...]
+    # Set when no original could be found: the whole reason, with the fix.
+    error: str | None = None
+
+
+def parse_annotation(value: str) -> tuple[int | None, str | None]:
+    """(count, None) for a valid record, else (None, why it is not one)."""
+    text = value.strip()
+    if not text:
+        return None, "is empty"
+    if not text.isdigit():
+        return None, "is not a whole number"
+    count = int(text)
+    if count > INT32_MAX:
+        return None, f"is larger than Kubernetes allows ({INT32_MAX})"
+    return count, None
+
+
+def resolve_original(
+    ref: WorkloadRef,
+    live: dict[Site, LiveWorkload],
+    last_active: Site,
+    override: int | None,
+) -> Resolution:
+    """The original count, in this order of trust:
+
+    1. the live count on the last active site, when > 0 (keeps manual or HPA scaling done since
+       the last switch);
+    2. the dr-syncer.io/original-replicas annotation, last active site first; a non-zero record is
+       preferred over a zero one, so a recorded non-zero original is never replaced by 0;
+    3. drstack:replicaOverrides.
+    """
+    on_last = live.get(last_active)
+    if on_last is not None and on_last.replicas > 0:
+        return Resolution(Original(on_last.replicas, f"live on {last_active}"), ())
+
+    warnings: list[str] = []
+    zero_record: Original | None = None
+    for site in (last_active, last_active.other):
+        workload = live.get(site)
+        if workload is None or workload.original_annotation is None:
+            continue
+        count, problem = parse_annotation(workload.original_annotation)
+        if problem:
+            warnings.append(
+                f"{ref} on {site}: annotation {annotations.ORIGINAL_REPLICAS}="
+                f"{workload.original_annotation!r} {problem}; ignored"
+            )
+        elif count:
+            return Resolution(Original(count, f"annotation on {site}"), tuple(warnings))
+        elif zero_record is None:
+            zero_record = Original(0, f"annotation on {site}")
+    if zero_record is not None:
+        return Resolution(zero_record, tuple(warnings))
+    if override is not None:
+        return Resolution(Original(override, "replicaOverrides"), tuple(warnings))
+    live_text = f"live replicas {on_last.replicas} on {last_active}" if on_last else (
+        f"not readable on {last_active}")
+    return Resolution(
+        None,
+        tuple(warnings),
+        error=(
+            f"{ref}: original replica count unknown ({live_text}, no valid "
+            f"{annotations.ORIGINAL_REPLICAS} annotation on either site). Fix: "
+            f"pulumi config set --path 'drstack:replicaOverrides[0]' {ref}=COUNT"
+        ),
+    )

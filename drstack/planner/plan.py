@@ -1,0 +1,151 @@
+"""The plan: what a run of drstack will do, as values. Built by ``build_plan``."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from drstack import annotations
+from drstack.config import Strategy
+from drstack.model import Site, WorkloadRef
+
+
+class Transition(enum.StrEnum):
+    NONE = "none"  # steady state: the active site stays active
+    CUTOVER = "cutover"  # source -> dr
+    FAILBACK = "failback"  # dr -> source
+
+    @classmethod
+    def between(cls, last_active: Site, active: Site) -> Transition:
+        if last_active is active:
+            return cls.NONE
+        return cls.CUTOVER if active is Site.DR else cls.FAILBACK
+
+
+class Phase(enum.StrEnum):
+    SCALE_DOWN = "scale-down"  # passive site's workloads -> 0
+    DRAIN = "drain"  # wait until the passive site's pods are gone
+    COPY = "copy"  # PVC data, last active site -> active site
+    SCALE_UP = "scale-up"  # active site's workloads -> original counts
+    READY = "ready"  # wait until the active site serves
+
+
+@dataclass(frozen=True)
+class Step:
+    phase: Phase
+    site: Site
+
+    def __str__(self) -> str:
+        return f"{self.phase} {self.site}"
+
+
+@dataclass(frozen=True)
+class WorkloadPlan:
+    ref: WorkloadRef
+    original: int
+    # Where the original count came from, for the plan table and the audit trail.
+    original_from: str
+    live_source: int | None
+    live_dr: int | None
+    desired_source: int
+    desired_dr: int
+
+    def live(self, site: Site) -> int | None:
+        return self.live_source if site is Site.SOURCE else self.live_dr
+
+    def desired(self, site: Site) -> int:
+        return self.desired_source if site is Site.SOURCE else self.desired_dr
+
+
+@dataclass(frozen=True)
+class PvcPair:
+    source: str  # claim name on the source site
+    dr: str  # claim name on the DR site
+
+    def on(self, site: Site) -> str:
+        return self.source if site is Site.SOURCE else self.dr
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """PVC data to copy in this run; ``pairs`` is empty when nothing is copied."""
+
+    from_site: Site
+    to_site: Site
+    pairs: tuple[PvcPair, ...]
+    # Why nothing is copied this run, when ``pairs`` is empty.
+    skipped_because: str | None = None
+
+    @property
+    def direction(self) -> str:
+        return f"{self.from_site} -> {self.to_site}"
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """The ledger written on every reachable site's namespace at the end of the run."""
+
+    active_site: Site
+    generation: int
+    switched_at: str
+    stack: str
+    transition: str
+    fenced_at: str | None = None
+
+    def annotations(self) -> dict[str, str]:
+        values = {
+            annotations.LEDGER_ACTIVE_SITE: self.active_site.value,
+            annotations.LEDGER_GENERATION: str(self.generation),
+            annotations.LEDGER_SWITCHED_AT: self.switched_at,
+            annotations.LEDGER_STACK: self.stack,
+            annotations.LEDGER_TRANSITION: self.transition,
+        }
+        if self.fenced_at:
+            values[annotations.LEDGER_FENCED_AT] = self.fenced_at
+        return values
+
+
+@dataclass(frozen=True)
+class Plan:
+    active_site: Site
+    last_active_site: Site
+    last_active_reason: str
+    transition: Transition
+    strategy: Strategy
+    workloads: tuple[WorkloadPlan, ...]
+    # The order in which the program's resources run; the ledger is always written after them.
+    steps: tuple[Step, ...]
+    # None when this stack never copies data (cold strategy with the direction's flag off, or warm).
+    copy: CopyPlan | None
+    ledger: LedgerRecord
+    # Sites the run does not touch at all (declared unreachable by the operator).
+    untouched_sites: frozenset[Site] = frozenset()
+    # The passive site was found running after a switch: this run scales it to 0.
+    fencing: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def passive_site(self) -> Site:
+        return self.active_site.other
+
+    @property
+    def switching(self) -> bool:
+        return self.transition is not Transition.NONE
+
+    @property
+    def transition_id(self) -> str:
+        """Names this switch in the dynamic resources' inputs: equal across re-runs of one switch."""
+        return f"{self.transition}#{self.ledger.generation}" if self.switching else "none"
+
+    def touches(self, site: Site) -> bool:
+        return site not in self.untouched_sites
+
+
+class PlanError(Exception):
+    """Every reason the plan cannot be made, reported at once; nothing was changed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        lines = [f"drstack cannot plan this switch ({len(problems)} problem(s)); nothing was changed:"]
+        lines += [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))
