@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, TypeVar
 
@@ -16,6 +15,7 @@ from drstack.config.site import SiteConfig, is_inline_kubeconfig
 from drstack.config.stack import StackConfig, Strategy
 from drstack.config.syntax import is_dns_label, parse_duration, selector_problem
 from drstack.model import Site, WorkloadRef
+from drstack.pvmigrate.flags import split_flags
 
 T = TypeVar("T")
 INT32_MAX = 2**31 - 1
@@ -105,10 +105,13 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
                 f.add(key, "the warm strategy runs both sites at once, so no PVC copy can be "
                       "consistent", "use strategy cold for a switch that copies data, or set "
                       f"{key} false", value=True)
-    flags = f.parsed("pvMigrateFlags", _split_flags,
-                     "quote values with spaces once, e.g. --lbsvc-timeout 30m", ())
+    flags = f.parsed("pvMigrateFlags", split_flags, "close every quote you open", ())
     concurrency = _concurrency(f)
     pv_migrate_path = f.text("pvMigratePath") or "pv-migrate"
+    # Read every key before deciding: a finding added after the check below would be lost.
+    pvc_map = _pvc_map(f)
+    old_site_unreachable = f.boolean("oldSiteUnreachable")
+    break_lease = f.boolean("breakLease")
 
     if f.items:
         raise ConfigError(f.items)
@@ -128,12 +131,12 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
         migrate_pvc_data=migrate,
         reverse_migrate_pvc_data=reverse,
         pv_migrate_flags=flags,
-        pvc_map=MappingProxyType(_pvc_map(f)),
+        pvc_map=MappingProxyType(pvc_map),
         migration_concurrency=concurrency,
         migration_timeout=migration_timeout,
         pv_migrate_path=pv_migrate_path,
-        old_site_unreachable=f.boolean("oldSiteUnreachable"),
-        break_lease=f.boolean("breakLease"),
+        old_site_unreachable=old_site_unreachable,
+        break_lease=break_lease,
     )
 
 
@@ -249,7 +252,7 @@ def _overrides(f: _Findings) -> dict[WorkloadRef, int]:
             continue
         if ref is None:
             f.add("replicaOverrides", "has no =count", fix, value=item)
-        elif not count_text.strip().isdigit() or int(count_text) > INT32_MAX:
+        elif not _is_count(count_text) or int(count_text) > INT32_MAX:
             f.add("replicaOverrides", f"{count_text.strip()!r} is not a replica count "
                   f"(a whole number from 0 to {INT32_MAX})", fix, value=item)
         else:
@@ -271,15 +274,8 @@ def _pvc_map(f: _Findings) -> dict[str, str]:
 
 def _concurrency(f: _Findings) -> int:
     text = f.text("migrationConcurrency")
-    if text.isdigit() and 1 <= int(text) <= 64:
+    if _is_count(text) and 1 <= int(text) <= 64:
         return int(text)
     f.add("migrationConcurrency", "must be a whole number from 1 to 64",
           "pulumi config set drstack:migrationConcurrency 2")
     return 2
-
-
-def _split_flags(text: str) -> tuple[str, ...]:
-    try:
-        return tuple(shlex.split(text))
-    except ValueError as exc:
-        raise ValueError(f"cannot split into flags ({exc})") from None
