@@ -279,3 +279,9 @@ def _concurrency(f: _Findings) -> int:
     f.add("migrationConcurrency", "must be a whole number from 1 to 64",
           "pulumi config set drstack:migrationConcurrency 2")
     return 2
+
+
+def _is_count(text: str) -> bool:
+    # ASCII digits only: "²".isdigit() is True, but int("²") raises.
+    text = text.strip()
+    return text.isascii() and text.isdigit()

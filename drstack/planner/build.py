@@ -237,7 +237,7 @@ def _ledger(config: StackConfig, newest, transition: Transition, fencing: bool,
             stack=config.stack,
             # A first run that finds the active site already serving adopts the pair.
             transition=transition.value if transition is not Transition.NONE else "adopt",
-            fenced_at=newest.fenced_at if newest else None,
+            fenced_at=now if fencing else (newest.fenced_at if newest else None),
         )
     # Steady state: the ledger stays as the last switch wrote it, so a preview shows no change.
     return LedgerRecord(

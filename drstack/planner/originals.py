@@ -29,7 +29,7 @@ def parse_annotation(value: str) -> tuple[int | None, str | None]:
     text = value.strip()
     if not text:
         return None, "is empty"
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²".isdigit() is True, int("²") fails
         return None, "is not a whole number"
     count = int(text)
     if count > INT32_MAX:
