@@ -55,7 +55,7 @@ class _Findings:
         text = str(value).strip().lower()
         if text in ("true", "false"):
             return text == "true"
-        self.add(key, "not a boolean", f"set it to true or false: pulumi config set {key} false")
+        self.add(key, "not a boolean", f"set it to true or false: pulumi config set drstack:{key} false")
         return False
 
     def string_list(self, key: str) -> list[str]:

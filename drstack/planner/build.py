@@ -56,7 +56,8 @@ def build_plan(
     transition = Transition.between(last.site, active)
 
     live = _live_by_ref(snapshots)
-    problems += _pairing_problems(live, snapshots)
+    unpaired = _pairing_problems(live, snapshots)
+    problems += unpaired.values()
     problems += [
         f"drstack:replicaOverrides names {ref}, which is on neither site (after "
         "workloadSelector and excludeWorkloads). Fix: remove it, or correct its Kind/name"
@@ -64,7 +65,7 @@ def build_plan(
     ]
 
     workloads: list[WorkloadPlan] = []
-    for ref in sorted(live):
+    for ref in sorted(live.keys() - unpaired.keys()):
         resolution = resolve_original(ref, live[ref], last.site, config.replica_overrides.get(ref))
         warnings += resolution.warnings
         if resolution.original is None:
@@ -121,14 +122,14 @@ def _live_by_ref(snapshots: dict[Site, SiteSnapshot]) -> dict[WorkloadRef, dict[
 
 
 def _pairing_problems(live: dict[WorkloadRef, dict[Site, LiveWorkload]],
-                      snapshots: dict[Site, SiteSnapshot]) -> list[str]:
+                      snapshots: dict[Site, SiteSnapshot]) -> dict[WorkloadRef, str]:
+    """Workload -> problem, for every workload present on one reachable site only."""
     reachable = {s.site for s in snapshots.values() if s.reachable}
-    problems = []
+    problems = {}
     for ref in sorted(live):
-        missing = reachable - live[ref].keys()
-        for site in sorted(missing):
+        for site in sorted(reachable - live[ref].keys()):
             there = next(iter(live[ref]))
-            problems.append(
+            problems[ref] = (
                 f"{ref} exists on {there} but not on {site} (namespace "
                 f"{snapshots[site].namespace!r}). Fix: deploy it on {site}, or add it to "
                 f"drstack:excludeWorkloads")

@@ -334,3 +334,11 @@ def test_each_bad_list_entry_is_its_own_finding(raw):
     assert [(f.key, f.value) for f in error.findings] == [
         ("excludeWorkloads", "'Job/x'"), ("excludeWorkloads", "'nope'"),
         ("pvcMap", "'c'"), ("pvcMap", "'=d'")]
+
+
+@pytest.mark.parametrize("value", ["eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu", TOKEN])
+def test_a_one_line_secret_pasted_as_a_kubeconfig_is_not_echoed(raw, value):
+    raw["drKubeconfig"] = value
+    message = str(findings(raw))
+    assert value not in message
+    assert "drstack:drKubeconfig = <secret>" in message
