@@ -1,0 +1,225 @@
+"""DrainGate: wait until the old site's pods are gone, so no one writes the PVCs being copied.
+
+Runs after the old site was scaled to 0. One LIST of the namespace's pods per poll, matched
+locally against the workloads' pod labels and the claims, is cheaper for the API server than a
+GET per workload, and sees pods a workload no longer owns (orphans still mounting a claim).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from kubernetes.client import CoreV1Api
+from pulumi.dynamic import (
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    UpdateResult,
+)
+
+from drstack.model import Site
+from drstack.providers.base import (
+    Clock,
+    Inputs,
+    SiteProvider,
+    api_client,
+    is_switch,
+    list_items,
+    skipped_outputs,
+    switch_diff,
+    workload_entry,
+)
+
+# A pod in one of these phases has stopped all its containers (its volumes are unmounted);
+# an evicted pod stays Failed until someone deletes it, so waiting for it would never end.
+_FINISHED_PHASES = ("Succeeded", "Failed")
+
+
+@dataclass(frozen=True)
+class DrainWorkload:
+    kind: str
+    name: str
+    pod_labels: tuple[tuple[str, str], ...]
+
+    def owns(self, labels: Mapping[str, str]) -> bool:
+        return all(labels.get(k) == v for k, v in self.pod_labels)
+
+
+@dataclass(frozen=True)
+class DrainSpec:
+    site: Site
+    namespace: str
+    transition: str
+    workloads: tuple[DrainWorkload, ...]
+    claims: tuple[str, ...]
+    timeout_seconds: float
+    poll_seconds: float
+
+
+@dataclass(frozen=True)
+class BlockingPod:
+    """A pod that keeps the gate closed, and why."""
+
+    name: str
+    phase: str
+    reasons: tuple[str, ...]  # e.g. "Deployment/web", "claim data"
+
+    def __str__(self) -> str:
+        return f"{self.name} (phase {self.phase}; {', '.join(self.reasons)})"
+
+
+def parse_drain(props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
+    inputs = Inputs(props)
+    site = inputs.site("site")
+    namespace = inputs.text("namespace")
+    transition = inputs.text("transition")
+    workloads = []
+    for index, entry in enumerate(inputs.entries("workloads")):
+        kind, name = workload_entry(inputs, "workloads", index, entry)
+        labels = entry.get("podLabels")
+        if (not isinstance(labels, Mapping) or not labels
+                or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())):
+            # An empty selector would match every pod in the namespace.
+            inputs.fail(f"workloads[{index}].podLabels",
+                        f"must be a non-empty map of label -> value, got {labels!r}")
+            labels = {}
+        workloads.append(DrainWorkload(kind, name, tuple(sorted(labels.items()))))
+    claims = inputs.strings("claims")
+    spec = DrainSpec(
+        site=site,
+        namespace=namespace,
+        transition=transition,
+        workloads=tuple(workloads),
+        claims=claims,
+        timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
+        poll_seconds=inputs.positive_seconds("pollSeconds", 1.0),
+    )
+    return spec, inputs
+
+
+def blocking_pods(pods: list[dict], spec: DrainSpec) -> list[BlockingPod]:
+    """The pods of a LIST that belong to a listed workload or mount a listed claim."""
+    claims = set(spec.claims)
+    found = []
+    for pod in pods:
+        phase = (pod.get("status") or {}).get("phase") or "Unknown"
+        if phase in _FINISHED_PHASES:
+            continue
+        meta = pod.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        reasons = [f"{w.kind}/{w.name}" for w in spec.workloads if w.owns(labels)]
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+            if claim in claims:
+                reasons.append(f"claim {claim}")
+        if reasons:
+            found.append(BlockingPod(meta.get("name", "?"), phase, tuple(reasons)))
+    return sorted(found, key=lambda p: p.name)
+
+
+class DrainTimeout(Exception):
+    """The old site's pods did not go away in time; the message names them."""
+
+
+class DrainGateProvider(SiteProvider):
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        _, inputs = parse_drain(news)
+        return inputs.check_result()
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return switch_diff(news)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"drain-{uuid.uuid4().hex[:12]}", self._run(props))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._run(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, props)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """A gate changes nothing in a cluster: nothing to undo."""
+
+    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
+        if not is_switch(props):
+            return skipped_outputs(props)
+        spec, inputs = parse_drain(props)
+        inputs.raise_if_failed("DrainGate")
+        waited, at_start = self.wait(spec)
+        return {**props, "result": "drained", "waitedSeconds": waited, "podsAtStart": at_start}
+
+    def wait(self, spec: DrainSpec) -> tuple[float, list[str]]:
+        """Poll until no blocking pod is left; (seconds waited, pod names seen at the start)."""
+        clock = Clock(spec.timeout_seconds)
+        at_start: list[str] | None = None
+        with api_client(self.site_config(spec.site)) as client:
+            core = CoreV1Api(client)
+            while True:
+                pods = list_items(
+                    core.list_namespaced_pod, namespace=spec.namespace,
+                    what=f"list pods in {spec.site} namespace {spec.namespace} (drain gate)",
+                    deadline=clock.call_deadline(),
+                )
+                blocking = blocking_pods(pods, spec)
+                if at_start is None:
+                    at_start = [p.name for p in blocking]
+                if not blocking:
+                    return clock.elapsed(), at_start
+                if clock.expired():
+                    raise DrainTimeout(_timeout_message(spec, blocking))
+                clock.sleep(spec.poll_seconds)
+
+
+def _timeout_message(spec: DrainSpec, blocking: list[BlockingPod]) -> str:
+    lines = "\n".join(f"  - {p}" for p in blocking)
+    return (
+        f"drain gate ({spec.transition}): {len(blocking)} pod(s) still in namespace "
+        f"{spec.namespace} on the {spec.site} site after {spec.timeout_seconds:g}s; no PVC "
+        f"data was copied and the new site was not scaled up:\n{lines}\n"
+        "A pod stuck Terminating usually waits on a finalizer or an unreachable node; check "
+        f"`kubectl -n {spec.namespace} describe pod NAME`, then run `pulumi up` again "
+        "(or raise drstack:drainTimeout)."
+    )
+
+
+class DrainGate(Resource, module="drstack", name="DrainGate"):
+    """Waits, during a switch, until the old site runs no pod of the switched workloads."""
+
+    result: pulumi.Output[str]
+    waitedSeconds: pulumi.Output[float]
+    podsAtStart: pulumi.Output[list]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        site: str,
+        namespace: str,
+        transition: str,
+        workloads: list[dict],
+        claims: list[str],
+        timeout_seconds: float,
+        poll_seconds: float = 1.0,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "site": site,
+            "namespace": namespace,
+            "transition": transition,
+            "workloads": workloads,
+            "claims": claims,
+            "timeoutSeconds": timeout_seconds,
+            "pollSeconds": poll_seconds,
+            # Outputs: declared so that they can be read from the resource.
+            "result": None,
+            "waitedSeconds": None,
+            "podsAtStart": None,
+        }
+        super().__init__(DrainGateProvider(), name, props, opts)

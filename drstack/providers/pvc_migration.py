@@ -1,0 +1,297 @@
+"""PvcMigration: copy PVC data from the old site to the new one with pv-migrate.
+
+Runs after the drain gate (nothing writes the source claims) and before the new site is scaled
+up (nothing reads the destination claims). check() runs in `pulumi preview` too, so it detects
+the installed pv-migrate and checks the flags there: a bad flag fails the preview, not the switch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    UpdateResult,
+)
+
+from drstack.config import SiteConfig
+from drstack.model import Site
+from drstack.providers.base import (
+    Inputs,
+    SiteProvider,
+    is_switch,
+    skipped_outputs,
+    switch_diff,
+)
+from drstack.pvmigrate import (
+    Endpoint,
+    MigrationJob,
+    MigrationResult,
+    PvMigrateError,
+    PvMigrateFlagsInvalid,
+    PvMigrateVersion,
+    check_flags,
+    detect_version,
+    raise_for_failures,
+    run_migrations,
+)
+
+LOG_ROOT = Path(".drstack") / "logs"  # relative to the cwd: the program folder under the engine
+VERSION_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class PvcPair:
+    source: str  # claim name on the source site
+    dr: str  # claim name on the dr site
+
+    def on(self, site: Site) -> str:
+        return self.source if site is Site.SOURCE else self.dr
+
+
+@dataclass(frozen=True)
+class MigrationSpec:
+    from_site: Site
+    to_site: Site
+    transition: str
+    pairs: tuple[PvcPair, ...]
+    flags: tuple[str, ...]
+    concurrency: int
+    timeout_seconds: float
+    pv_migrate_path: str
+
+    @property
+    def direction(self) -> str:
+        return f"{self.from_site} -> {self.to_site}"
+
+
+def parse_migration(props: Mapping[str, Any]) -> tuple[MigrationSpec, Inputs]:
+    inputs = Inputs(props)
+    from_site, to_site = inputs.site("fromSite"), inputs.site("toSite")
+    if not inputs.failures and not inputs.incomplete and from_site == to_site:
+        inputs.fail("toSite", f"must differ from fromSite (both are {from_site})")
+    pairs = []
+    for index, entry in enumerate(inputs.entries("pairs")):
+        names = {side: entry.get(side) for side in ("source", "dr")}
+        for side, name in names.items():
+            if not isinstance(name, str) or not name:
+                inputs.fail(f"pairs[{index}].{side}",
+                            f"must be the claim's name on the {side} site, got {name!r}")
+        pairs.append(PvcPair(str(names["source"]), str(names["dr"])))
+    spec = MigrationSpec(
+        from_site=from_site,
+        to_site=to_site,
+        transition=inputs.text("transition"),
+        pairs=tuple(pairs),
+        flags=inputs.strings("flags"),
+        concurrency=inputs.integer("concurrency", minimum=1),
+        timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
+        pv_migrate_path=inputs.text("pvMigratePath"),
+    )
+    return spec, inputs
+
+
+def usable_pv_migrate(spec: MigrationSpec) -> PvMigrateVersion:
+    """The installed pv-migrate's version, once the flags are known to suit it.
+
+    Raises PvMigrateError (missing, unknown version) or PvMigrateFlagsInvalid.
+    """
+    version = detect_version(spec.pv_migrate_path, timeout=VERSION_TIMEOUT)
+    problems = check_flags(list(spec.flags), version)
+    if problems:
+        raise PvMigrateFlagsInvalid(problems)
+    return version
+
+
+@contextmanager
+def kubeconfig_files(sites: Mapping[Site, SiteConfig]) -> Iterator[dict[Site, str]]:
+    """A kubeconfig path per site: a path is used as is; contents go to a private temp file.
+
+    The temp files live in a 0700 directory, are 0600, and are removed on the way out,
+    whatever happens in between.
+    """
+    directory: str | None = None
+    paths: dict[Site, str] = {}
+    try:
+        for site, config in sites.items():
+            if not config.kubeconfig_is_inline:
+                paths[site] = os.path.abspath(os.path.expanduser(config.kubeconfig.strip()))
+                continue
+            directory = directory or tempfile.mkdtemp(prefix="drstack-kube-")
+            path = os.path.join(directory, f"{site}.kubeconfig")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(config.kubeconfig)
+            paths[site] = path
+        yield paths
+    finally:
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def log_directory(transition: str, now: datetime) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._#-]", "_", transition)
+    return LOG_ROOT / f"{now.strftime('%Y%m%dT%H%M%SZ')}-{safe}"
+
+
+def result_record(pair: PvcPair, result: MigrationResult) -> dict[str, Any]:
+    return {
+        "source": pair.source,
+        "dr": pair.dr,
+        "status": result.status,
+        "exitCode": result.exit_code,
+        "seconds": result.seconds,
+        "log": result.log_path,
+    }
+
+
+class MigrationNotStarted(Exception):
+    """pv-migrate cannot run as configured; raised before any copy starts."""
+
+    def __init__(self, spec: MigrationSpec, reason: str) -> None:
+        super().__init__(f"PvcMigration ({spec.transition}, {spec.direction}): no PVC was "
+                         f"copied and nothing was changed by the copy step: {reason}")
+
+
+class PvcMigrationProvider(SiteProvider):
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        spec, inputs = parse_migration(news)
+        # Only a switch that copies something needs pv-migrate; skip it when inputs are unsure.
+        if is_switch(news) and spec.pairs and not inputs.failures and not inputs.incomplete:
+            try:
+                usable_pv_migrate(spec)
+            except PvMigrateFlagsInvalid as exc:
+                for problem in exc.problems:
+                    inputs.fail("flags", f"{problem} (pv-migrate {problem.version} "
+                                         f"at {spec.pv_migrate_path})")
+            except PvMigrateError as exc:
+                inputs.fail("pvMigratePath", str(exc))
+        return inputs.check_result()
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return switch_diff(news)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"pvc-{uuid.uuid4().hex[:12]}", self._run(props))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._run(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, props)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """A copy cannot be undone, and the record of it lives in the stack's history."""
+
+    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
+        if not is_switch(props):
+            return skipped_outputs(props)
+        spec, inputs = parse_migration(props)
+        inputs.raise_if_failed("PvcMigration")
+        if not spec.pairs:
+            return {**props, "result": "skipped: no PVC pairs", "direction": spec.direction}
+        return {**props, **self.migrate(spec)}
+
+    def migrate(self, spec: MigrationSpec) -> dict[str, Any]:
+        """Copy every pair; the audit record, or raise naming what failed."""
+        try:
+            version = usable_pv_migrate(spec)
+        except PvMigrateFlagsInvalid as exc:
+            installed = exc.problems[0].version if exc.problems else "?"
+            raise MigrationNotStarted(spec, f"{exc} (installed: pv-migrate {installed})") from None
+        except PvMigrateError as exc:
+            raise MigrationNotStarted(spec, str(exc)) from None
+        sites = {site: self.site_config(site) for site in (spec.from_site, spec.to_site)}
+        started = datetime.now(timezone.utc)
+        log_dir = Path.cwd() / log_directory(spec.transition, started)
+        with kubeconfig_files(sites) as paths:
+            jobs = [
+                MigrationJob(
+                    source=_endpoint(sites[spec.from_site], paths[spec.from_site],
+                                     pair.on(spec.from_site)),
+                    dest=_endpoint(sites[spec.to_site], paths[spec.to_site],
+                                   pair.on(spec.to_site)),
+                )
+                for pair in spec.pairs
+            ]
+            results = run_migrations(
+                jobs, binary=spec.pv_migrate_path, version=version, extra_flags=list(spec.flags),
+                concurrency=spec.concurrency, timeout=spec.timeout_seconds, log_dir=log_dir,
+            )
+        raise_for_failures(results, spec.direction)
+        return {
+            "result": "copied",
+            "direction": spec.direction,
+            "pvMigrateVersion": version.text,
+            "startedAt": _iso(started),
+            "endedAt": _iso(datetime.now(timezone.utc)),
+            "logDir": str(log_dir),
+            "results": [result_record(p, r) for p, r in zip(spec.pairs, results)],
+        }
+
+
+def _endpoint(site: SiteConfig, kubeconfig_path: str, pvc: str) -> Endpoint:
+    return Endpoint(kubeconfig_path=kubeconfig_path, context=site.context,
+                    namespace=site.namespace, pvc=pvc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class PvcMigration(Resource, module="drstack", name="PvcMigration"):
+    """Copies the switched PVCs' data from the old site to the new one, during a switch."""
+
+    result: pulumi.Output[str]
+    direction: pulumi.Output[str]
+    pvMigrateVersion: pulumi.Output[str]
+    startedAt: pulumi.Output[str]
+    endedAt: pulumi.Output[str]
+    results: pulumi.Output[list]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        from_site: str,
+        to_site: str,
+        transition: str,
+        pairs: list[dict],
+        flags: list[str],
+        concurrency: int,
+        timeout_seconds: float,
+        pv_migrate_path: str,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "fromSite": from_site,
+            "toSite": to_site,
+            "transition": transition,
+            "pairs": pairs,
+            "flags": flags,
+            "concurrency": concurrency,
+            "timeoutSeconds": timeout_seconds,
+            "pvMigratePath": pv_migrate_path,
+            "result": None,
+            "direction": None,
+            "pvMigrateVersion": None,
+            "startedAt": None,
+            "endedAt": None,
+            "results": None,
+        }
+        super().__init__(PvcMigrationProvider(), name, props, opts)

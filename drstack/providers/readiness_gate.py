@@ -1,0 +1,305 @@
+"""ReadinessGate: wait until the new site's workloads are rolled out at their desired counts.
+
+Runs after the new site was scaled up. One LIST per kind per poll (not a GET per workload):
+a namespace with many workloads costs the API server the same two requests.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from kubernetes.client import AppsV1Api, CoreV1Api
+from pulumi.dynamic import (
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    UpdateResult,
+)
+
+from drstack.model import Kind, Site
+from drstack.providers.base import (
+    Clock,
+    Inputs,
+    SiteProvider,
+    api_client,
+    as_int,
+    is_switch,
+    list_items,
+    skipped_outputs,
+    switch_diff,
+    workload_entry,
+)
+
+
+@dataclass(frozen=True)
+class ReadyWorkload:
+    kind: str
+    name: str
+    replicas: int  # desired
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class ReadinessSpec:
+    site: Site
+    namespace: str
+    transition: str
+    workloads: tuple[ReadyWorkload, ...]
+    timeout_seconds: float
+    poll_seconds: float
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """What one poll saw of one workload."""
+
+    workload: ReadyWorkload
+    found: bool
+    ready: bool
+    why: str  # why not ready ("" when ready)
+    seen: str  # the counts, e.g. "spec 3, ready 1/3, updated 3, available 1"
+    condition: str = ""  # Available/Progressing reason: message, when not true
+
+
+def parse_readiness(props: Mapping[str, Any]) -> tuple[ReadinessSpec, Inputs]:
+    inputs = Inputs(props)
+    site = inputs.site("site")
+    namespace = inputs.text("namespace")
+    transition = inputs.text("transition")
+    workloads = []
+    for index, entry in enumerate(inputs.entries("workloads")):
+        kind, name = workload_entry(inputs, "workloads", index, entry)
+        replicas = as_int(entry.get("replicas"))
+        if replicas is None or replicas < 0:
+            inputs.fail(f"workloads[{index}].replicas",
+                        f"must be a whole number >= 0, got {entry.get('replicas')!r}")
+            replicas = 0
+        workloads.append(ReadyWorkload(kind, name, replicas))
+    spec = ReadinessSpec(
+        site=site,
+        namespace=namespace,
+        transition=transition,
+        workloads=tuple(workloads),
+        timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
+        poll_seconds=inputs.positive_seconds("pollSeconds", 1.0),
+    )
+    return spec, inputs
+
+
+def _count(status: Mapping[str, Any], key: str) -> int:
+    return as_int(status.get(key)) or 0
+
+
+def rollout(workload: ReadyWorkload, obj: Mapping[str, Any] | None) -> Rollout:
+    """Whether one Deployment/StatefulSet is rolled out at its desired count, and if not why."""
+    if obj is None:
+        return Rollout(workload, False, False, "not found", "-")
+    meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+    desired = workload.replicas
+    spec_replicas = as_int(spec.get("replicas"))
+    spec_replicas = 1 if spec_replicas is None else spec_replicas  # the API server's default
+    counts = {k: _count(status, k) for k in
+              ("replicas", "readyReplicas", "updatedReplicas", "availableReplicas")}
+    seen = (f"spec {spec_replicas}, status {counts['replicas']}, ready {counts['readyReplicas']}, "
+            f"updated {counts['updatedReplicas']}")
+    problems = []
+    # Desired 0 needs only "no pods": a workload never scaled up may have no status at all.
+    if desired and _count(status, "observedGeneration") < _count(meta, "generation"):
+        problems.append("controller has not observed the latest spec")
+    if spec_replicas != desired:
+        problems.append(f"spec.replicas is {spec_replicas}, expected {desired}")
+    if desired == 0:
+        if counts["replicas"]:
+            problems.append(f"{counts['replicas']} pod(s) still running")
+    elif workload.kind == Kind.DEPLOYMENT:
+        seen += f", available {counts['availableReplicas']}"
+        for key in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas"):
+            if counts[key] != desired:
+                problems.append(f"{key} {counts[key]}/{desired}")
+    else:
+        current, update = status.get("currentRevision"), status.get("updateRevision")
+        seen += f", revision {current or '-'} -> {update or '-'}"
+        if counts["readyReplicas"] != desired:
+            problems.append(f"readyReplicas {counts['readyReplicas']}/{desired}")
+        if counts["updatedReplicas"] != desired:
+            problems.append(f"updatedReplicas {counts['updatedReplicas']}/{desired}")
+        if current != update:
+            problems.append(f"rolling update in progress (revision {current} -> {update})")
+    return Rollout(workload, True, not problems, "; ".join(problems), seen,
+                   _conditions(status) if problems else "")
+
+
+def _conditions(status: Mapping[str, Any]) -> str:
+    shown = []
+    for cond in status.get("conditions") or []:
+        failing = cond.get("type") in ("Available", "Progressing") and cond.get("status") != "True"
+        if failing or cond.get("reason") == "ProgressDeadlineExceeded":
+            shown.append(f"{cond.get('type')}={cond.get('status')} {cond.get('reason') or ''}: "
+                         f"{cond.get('message') or ''}".strip())
+    return "; ".join(shown)
+
+
+class ReadinessTimeout(Exception):
+    """The new site did not become ready in time; the message has a table of what was not."""
+
+
+class ReadinessGateProvider(SiteProvider):
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        _, inputs = parse_readiness(news)
+        return inputs.check_result()
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return switch_diff(news)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"ready-{uuid.uuid4().hex[:12]}", self._run(props))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._run(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, props)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """A gate changes nothing in a cluster: nothing to undo."""
+
+    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
+        if not is_switch(props):
+            return skipped_outputs(props)
+        spec, inputs = parse_readiness(props)
+        inputs.raise_if_failed("ReadinessGate")
+        site_seconds, per_workload = self.wait(spec)
+        return {**props, "result": "ready", "siteReadySeconds": site_seconds,
+                "readySeconds": per_workload}
+
+    def wait(self, spec: ReadinessSpec) -> tuple[float, dict[str, float]]:
+        """Poll until every workload is ready; (seconds for the site, seconds per workload)."""
+        clock = Clock(spec.timeout_seconds)
+        ready_at: dict[str, float] = {}
+        with api_client(self.site_config(spec.site)) as client:
+            apps = AppsV1Api(client)
+            while True:
+                rollouts = self._poll(apps, spec, clock)
+                for r in rollouts:
+                    if r.ready:
+                        ready_at.setdefault(r.workload.ref, clock.elapsed())
+                    else:  # ready, then not again: its time is when it is ready for good
+                        ready_at.pop(r.workload.ref, None)
+                pending = [r for r in rollouts if not r.ready]
+                if not pending:
+                    return clock.elapsed(), dict(sorted(ready_at.items()))
+                if clock.expired():
+                    events = _warning_events(CoreV1Api(client), spec, clock)
+                    raise ReadinessTimeout(_timeout_message(spec, pending, events))
+                clock.sleep(spec.poll_seconds)
+
+    @staticmethod
+    def _poll(apps: AppsV1Api, spec: ReadinessSpec, clock: Clock) -> list[Rollout]:
+        listers = {Kind.DEPLOYMENT.value: apps.list_namespaced_deployment,
+                   Kind.STATEFUL_SET.value: apps.list_namespaced_stateful_set}
+        rollouts = []
+        for kind, lister in listers.items():
+            wanted = [w for w in spec.workloads if w.kind == kind]
+            if not wanted:
+                continue
+            items = list_items(
+                lister, namespace=spec.namespace, deadline=clock.call_deadline(),
+                what=f"list {kind}s in {spec.site} namespace {spec.namespace} (readiness gate)",
+            )
+            by_name = {(o.get("metadata") or {}).get("name"): o for o in items}
+            rollouts += [rollout(w, by_name.get(w.name)) for w in wanted]
+        return rollouts
+
+
+def _owned_name(workload: ReadyWorkload) -> re.Pattern[str]:
+    """Names of the objects a workload's events are about: itself, its ReplicaSets, its pods."""
+    name = re.escape(workload.name)
+    if workload.kind == Kind.STATEFUL_SET:
+        return re.compile(rf"{name}(-\d+)?")
+    return re.compile(rf"{name}(-[a-z0-9]{{6,10}}(-[a-z0-9]{{5}})?)?")
+
+
+def _warning_events(core: CoreV1Api, spec: ReadinessSpec, clock: Clock) -> dict[str, str]:
+    """The latest Warning event per workload (one LIST, only at timeout); best effort."""
+    try:
+        events = list_items(core.list_namespaced_event, namespace=spec.namespace,
+                            what=f"list events in {spec.site} namespace {spec.namespace}",
+                            deadline=5.0)
+    except Exception as exc:  # the table is still worth having without them
+        return {"": f"(events not available: {type(exc).__name__})"}
+    latest: dict[str, tuple[str, str]] = {}
+    for event in events:
+        if event.get("type") != "Warning":
+            continue
+        involved = (event.get("involvedObject") or {}).get("name") or ""
+        when = (event.get("lastTimestamp") or event.get("eventTime")
+                or (event.get("metadata") or {}).get("creationTimestamp") or "")
+        for w in spec.workloads:
+            if _owned_name(w).fullmatch(involved) and when >= latest.get(w.ref, ("", ""))[0]:
+                text = f"{event.get('reason')}: {(event.get('message') or '').strip()}"
+                latest[w.ref] = (when, text[:200])
+    return {ref: text for ref, (_, text) in latest.items()}
+
+
+def _timeout_message(spec: ReadinessSpec, pending: list[Rollout], events: dict[str, str]) -> str:
+    header = ("workload", "desired", "seen", "why not ready", "condition", "last warning event")
+    rows = [header] + [
+        (r.workload.ref, str(r.workload.replicas), r.seen, r.why, r.condition or "-",
+         events.get(r.workload.ref, "-"))
+        for r in pending
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    table = "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+                      for row in rows)
+    note = f"\n  {events['']}" if "" in events else ""
+    return (
+        f"readiness gate ({spec.transition}): {len(pending)} of {len(spec.workloads)} "
+        f"workload(s) in namespace {spec.namespace} on the {spec.site} site not ready after "
+        f"{spec.timeout_seconds:g}s:\n{table}{note}\n"
+        "The new site was scaled up but is not serving as expected; fix the cause shown "
+        "(image, scheduling, probes, quota) and run `pulumi up` again, which re-checks; "
+        "raise drstack:readinessTimeout if it is only slow."
+    )
+
+
+class ReadinessGate(Resource, module="drstack", name="ReadinessGate"):
+    """Waits, during a switch, until the new site's workloads are rolled out and ready."""
+
+    result: pulumi.Output[str]
+    siteReadySeconds: pulumi.Output[float]
+    readySeconds: pulumi.Output[dict]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        site: str,
+        namespace: str,
+        transition: str,
+        workloads: list[dict],
+        timeout_seconds: float,
+        poll_seconds: float = 1.0,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "site": site,
+            "namespace": namespace,
+            "transition": transition,
+            "workloads": workloads,
+            "timeoutSeconds": timeout_seconds,
+            "pollSeconds": poll_seconds,
+            "result": None,
+            "siteReadySeconds": None,
+            "readySeconds": None,
+        }
+        super().__init__(ReadinessGateProvider(), name, props, opts)

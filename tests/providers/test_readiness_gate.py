@@ -1,0 +1,155 @@
+"""ReadinessGate called directly: rolled out at the desired counts, one LIST per kind per poll."""
+
+from __future__ import annotations
+
+import pytest
+
+from drstack.providers import SKIPPED, ReadinessGateProvider, ReadinessTimeout
+from tests.fakekube import objects
+from tests.providers.conftest import DR_NS, Sites, configured
+
+WORKLOADS = [
+    {"kind": "Deployment", "name": "web", "replicas": 2.0},  # the engine sends floats
+    {"kind": "StatefulSet", "name": "db", "replicas": 1},
+]
+
+
+def props(**over: object) -> dict:
+    base = {"site": "dr", "namespace": DR_NS, "transition": "cutover#3", "workloads": WORKLOADS,
+            "timeoutSeconds": 2.0, "pollSeconds": 0.05}
+    return {**base, **over}
+
+
+def put_workloads(sites: Sites) -> None:
+    sites.dr.put(objects.deployment("web", 2), DR_NS)
+    sites.dr.put(objects.statefulset("db", 1, claim_templates=["data"]), DR_NS)
+
+
+def warning_event(name: str, involved_kind: str, involved: str, reason: str, message: str,
+                  when: str) -> dict:
+    return {
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": name, "namespace": DR_NS},
+        "involvedObject": {"kind": involved_kind, "name": involved, "namespace": DR_NS},
+        "reason": reason, "message": message, "type": "Warning", "count": 1,
+        "firstTimestamp": when, "lastTimestamp": when,
+    }
+
+
+def test_passes_when_the_site_becomes_ready_mid_wait(sites: Sites, later) -> None:
+    put_workloads(sites)
+    provider = configured(ReadinessGateProvider, sites.config)
+    later(0.3, lambda: sites.dr.make_ready(DR_NS))
+    result = provider.create(props())
+    outs = result.outs
+    assert outs["result"] == "ready" and outs["site"] == "dr" and outs["transition"] == "cutover#3"
+    assert set(outs["readySeconds"]) == {"Deployment/web", "StatefulSet/db"}
+    assert all(0.25 <= s <= outs["siteReadySeconds"] for s in outs["readySeconds"].values())
+    assert outs["siteReadySeconds"] < 2.0
+
+
+def test_one_list_per_kind_per_poll(sites: Sites, later) -> None:
+    put_workloads(sites)
+    provider = configured(ReadinessGateProvider, sites.config)
+    later(0.3, lambda: sites.dr.make_ready(DR_NS))
+    sites.clear_logs()
+    outs = provider.update("id", props(), props()).outs
+    deploys = sites.dr.count("GET", f"/apis/apps/v1/namespaces/{DR_NS}/deployments")
+    stss = sites.dr.count("GET", f"/apis/apps/v1/namespaces/{DR_NS}/statefulsets")
+    assert deploys == stss == len(sites.dr.requests) / 2
+    assert 2 <= deploys <= outs["siteReadySeconds"] / 0.05 + 2
+    assert all(r.path.endswith(("/deployments", "/statefulsets")) for r in sites.dr.requests)
+    assert sites.source.requests == []
+
+
+def test_a_kind_with_no_workload_is_not_listed(sites: Sites) -> None:
+    put_workloads(sites)
+    sites.dr.make_ready(DR_NS)
+    provider = configured(ReadinessGateProvider, sites.config)
+    sites.clear_logs()
+    provider.create(props(workloads=[WORKLOADS[0]]))
+    assert sites.dr.count("GET", "statefulsets") == 0
+    assert sites.dr.count("GET", "deployments") == 1
+
+
+def test_timeout_shows_a_table_of_what_is_not_ready(sites: Sites) -> None:
+    put_workloads(sites)
+    sites.dr.make_ready(DR_NS)
+    sites.dr.set_status("Deployment", DR_NS, "web", {
+        "observedGeneration": 1, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 1,
+        "availableReplicas": 1,
+        "conditions": [{"type": "Available", "status": "False",
+                        "reason": "MinimumReplicasUnavailable",
+                        "message": "Deployment does not have minimum availability."}],
+    })
+    sites.dr.put(warning_event("e1", "Pod", "web-5d8f9c7b6a-x2k9p", "BackOff",
+                               "Back-off pulling image", "2025-01-01T00:00:00Z"), DR_NS)
+    sites.dr.put(warning_event("e2", "Pod", "web-5d8f9c7b6a-x2k9p", "FailedScheduling",
+                               "0/3 nodes are available", "2025-01-01T00:05:00Z"), DR_NS)
+    sites.dr.put(warning_event("e3", "Pod", "webhook-0", "Unrelated", "x",
+                               "2025-01-01T00:09:00Z"), DR_NS)
+    workloads = [*WORKLOADS, {"kind": "Deployment", "name": "ghost", "replicas": 1}]
+    provider = configured(ReadinessGateProvider, sites.config)
+    with pytest.raises(ReadinessTimeout) as caught:
+        provider.create(props(workloads=workloads, timeoutSeconds=0.3))
+    text = str(caught.value)
+    lines = {line.split()[0]: line for line in text.splitlines() if line.startswith("  ")}
+    assert "2 of 3 workload(s) in namespace shop-dr on the dr site not ready after 0.3s" in text
+    assert "StatefulSet/db" not in lines  # ready
+    web = lines["Deployment/web"]
+    assert "readyReplicas 1/2" in web and "availableReplicas 1/2" in web
+    assert "Available=False MinimumReplicasUnavailable" in web
+    assert "FailedScheduling: 0/3 nodes are available" in web  # the latest warning
+    assert "Unrelated" not in text
+    assert "not found" in lines["Deployment/ghost"]
+    # The events were listed once, at the timeout only.
+    assert sites.dr.count("GET", "/events") == 1
+
+
+def test_statefulset_mid_rollout_is_not_ready(sites: Sites) -> None:
+    put_workloads(sites)
+    sites.dr.make_ready(DR_NS)
+    status = sites.dr.get("StatefulSet", DR_NS, "db")["status"]
+    sites.dr.set_status("StatefulSet", DR_NS, "db", {**status, "currentRevision": "db-old"})
+    provider = configured(ReadinessGateProvider, sites.config)
+    with pytest.raises(ReadinessTimeout) as caught:
+        provider.create(props(timeoutSeconds=0.2))
+    assert "StatefulSet/db" in str(caught.value)
+    assert "rolling update in progress (revision db-old ->" in str(caught.value)
+    assert "Deployment/web" not in str(caught.value)
+
+
+def test_spec_replicas_other_than_desired_is_not_ready(sites: Sites) -> None:
+    sites.dr.put(objects.deployment("web", 1), DR_NS)
+    sites.dr.make_ready(DR_NS)
+    provider = configured(ReadinessGateProvider, sites.config)
+    with pytest.raises(ReadinessTimeout, match="spec.replicas is 1, expected 2"):
+        provider.create(props(workloads=[WORKLOADS[0]], timeoutSeconds=0.1))
+
+
+def test_desired_zero_is_ready_with_no_pods(sites: Sites) -> None:
+    sites.dr.put(objects.deployment("web", 0), DR_NS)  # no status at all yet
+    provider = configured(ReadinessGateProvider, sites.config)
+    outs = provider.create(props(workloads=[{"kind": "Deployment", "name": "web",
+                                             "replicas": 0}])).outs
+    assert outs["result"] == "ready"
+
+
+def test_steady_state_makes_no_api_call_and_shows_no_change(sites: Sites) -> None:
+    provider = configured(ReadinessGateProvider, sites.config)
+    steady = props(transition="none")
+    assert provider.create(steady).outs["result"] == SKIPPED
+    assert provider.diff("id", steady, steady).changes is False
+    assert provider.diff("id", steady, props()).changes is True
+    assert sites.dr.requests == [] and sites.source.requests == []
+
+
+def test_check_reports_bad_workloads() -> None:
+    provider = ReadinessGateProvider()
+    assert provider.check({}, props()).failures == []
+    bad = props(site="", timeoutSeconds=-1, pollSeconds="fast",
+                workloads=[{"kind": "Deployment", "name": "web", "replicas": 1.5},
+                           {"kind": "DaemonSet", "name": "", "replicas": 1}])
+    failures = {f.property for f in provider.check({}, bad).failures}
+    assert failures == {"site", "timeoutSeconds", "pollSeconds", "workloads[0].replicas",
+                        "workloads[1].kind", "workloads[1].name"}
