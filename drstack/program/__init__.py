@@ -1,0 +1,52 @@
+"""The Pulumi program: read both sites, plan the switch, declare it.
+
+``__main__.py`` at the project root calls these in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timezone
+from typing import Iterator
+
+import pulumi
+
+from drstack.cluster.client import ClusterConfigError
+from drstack.config import ConfigError, StackConfig
+from drstack.model import Site, SiteSnapshot
+from drstack.planner import Plan, PlanError, build_plan
+from drstack.program.checks import pv_migrate_findings
+from drstack.program.declare import Switch, declare_switch
+from drstack.program.report import plan_outputs, plan_table
+from drstack.program.snapshots import read_snapshots
+from drstack.program.stack_config import read_stack_config
+
+__all__ = ["declare_switch", "export_plan", "fail_cleanly", "plan_switch", "read_snapshots",
+           "read_stack_config", "Switch"]
+
+
+@contextlib.contextmanager
+def fail_cleanly() -> Iterator[None]:
+    """Turn drstack's own errors into a clean Pulumi error: the message, no traceback."""
+    try:
+        yield
+    except (ConfigError, PlanError, ClusterConfigError) as exc:
+        raise pulumi.RunError(str(exc)) from None
+
+
+def plan_switch(config: StackConfig, snapshots: dict[Site, SiteSnapshot]) -> Plan:
+    """Build the plan, check what the switch will need, and show the plan in the preview."""
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    plan = build_plan(config, snapshots, now=now)
+    errors, warnings = pv_migrate_findings(config, plan)
+    if errors:
+        raise PlanError(errors)
+    pulumi.log.info(plan_table(plan))
+    for warning in (*plan.warnings, *warnings):
+        pulumi.log.warn(warning)
+    return plan
+
+
+def export_plan(plan: Plan) -> None:
+    for key, value in plan_outputs(plan).items():
+        pulumi.export(key, value)

@@ -1,0 +1,63 @@
+"""The plan as a reviewer reads it: a table in the preview, and the stack's outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drstack.model import Site
+from drstack.planner import Plan
+
+
+def plan_table(plan: Plan) -> str:
+    head = (f"drstack: {plan.transition} to {plan.active_site} (last active: "
+            f"{plan.last_active_site}, from {plan.last_active_reason}); strategy {plan.strategy}; "
+            f"order: {', '.join(str(step) for step in plan.steps)}, ledger")
+    rows = [("workload", "site", "live -> desired", "original (from)")]
+    for w in plan.workloads:
+        for site in Site:
+            if not plan.touches(site):
+                continue
+            live = w.live(site)
+            rows.append((str(w.ref), site.value, f"{'-' if live is None else live} -> "
+                         f"{w.desired(site)}", f"{w.original} ({w.original_from})"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [head] + ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+                      for row in rows]
+    if plan.copy is not None:
+        if plan.copy.pairs:
+            pairs = ", ".join(f"{p.on(plan.copy.from_site)} -> {p.on(plan.copy.to_site)}"
+                              for p in plan.copy.pairs)
+            lines.append(f"data copy {plan.copy.direction}: {pairs}")
+        else:
+            lines.append(f"data copy: none ({plan.copy.skipped_because})")
+    return "\n".join(lines)
+
+
+def plan_outputs(plan: Plan) -> dict[str, Any]:
+    return {
+        "activeSite": plan.active_site.value,
+        "lastActiveSite": plan.last_active_site.value,
+        "lastActiveReason": plan.last_active_reason,
+        "transition": plan.transition.value,
+        "strategy": plan.strategy.value,
+        "steps": [str(step) for step in plan.steps],
+        "workloads": [
+            {
+                "workload": str(w.ref),
+                "original": w.original,
+                "originalFrom": w.original_from,
+                "source": {"live": w.live_source, "desired": w.desired_source},
+                "dr": {"live": w.live_dr, "desired": w.desired_dr},
+            }
+            for w in plan.workloads
+        ],
+        "dataCopy": None if plan.copy is None else {
+            "direction": plan.copy.direction,
+            "pairs": [{"source": p.source, "dr": p.dr} for p in plan.copy.pairs],
+            "skippedBecause": plan.copy.skipped_because,
+        },
+        "ledger": plan.ledger.annotations(),
+        "untouchedSites": sorted(site.value for site in plan.untouched_sites),
+        "fencing": plan.fencing,
+        "warnings": list(plan.warnings),
+    }

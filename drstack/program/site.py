@@ -1,0 +1,102 @@
+"""SiteSwitch: one site's part of a switch, as a ComponentResource.
+
+The preview tree reads "site dr: scale down" / "site source: scale up". The component's type is
+fixed, so its children's URNs stay the same when a later switch renames it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apps.v1 import (
+    DeploymentPatch,
+    DeploymentSpecPatchArgs,
+    StatefulSetPatch,
+    StatefulSetSpecPatchArgs,
+)
+from pulumi_kubernetes.core.v1 import NamespacePatch
+from pulumi_kubernetes.meta.v1 import ObjectMetaPatchArgs
+
+from drstack import annotations
+from drstack.config import SiteConfig
+from drstack.model import Kind
+from drstack.planner import LedgerRecord, WorkloadPlan
+
+# Our ReadinessGate does the waiting, with the operator's timeout and a table of what is not
+# ready; the kubernetes provider's own await would only add a second, fixed 10-minute wait.
+PATCH_ANNOTATIONS = {
+    "pulumi.com/patchForce": "true",  # spec.replicas is often owned via /scale or by an HPA
+    "pulumi.com/patchFieldManager": annotations.FIELD_MANAGER,
+    "pulumi.com/skipAwait": "true",
+}
+
+
+class SiteSwitch(pulumi.ComponentResource):
+    provider: k8s.Provider
+    patches: list[pulumi.CustomResource]
+
+    def __init__(self, site: SiteConfig, role: str, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("drstack:index:Site", f"site {site.site}: {role}", {}, opts)
+        self.site = site
+        self.patches = []
+        self.provider = k8s.Provider(
+            str(site.site),
+            kubeconfig=_kubeconfig_input(site),
+            context=site.context,
+            # Stable, so that a new kubeconfig path or token does not replace every patch.
+            cluster_identifier=f"drstack-{site.site}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def child_opts(self, depends_on: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
+        # retain_on_delete: dropping a workload from the selection, or destroying the stack,
+        # must never change a replica count (deleting a Patch relinquishes spec.replicas).
+        return pulumi.ResourceOptions(parent=self, provider=self.provider, retain_on_delete=True,
+                                      depends_on=list(depends_on))
+
+    def scale(self, workloads: Sequence[WorkloadPlan],
+              depends_on: Sequence[pulumi.Resource]) -> list[pulumi.CustomResource]:
+        """Set every workload to its desired count and record its original count."""
+        patches = [self._patch(w, depends_on) for w in workloads]
+        self.patches.extend(patches)
+        return patches
+
+    def _patch(self, workload: WorkloadPlan,
+               depends_on: Sequence[pulumi.Resource]) -> pulumi.CustomResource:
+        site = self.site.site
+        metadata = ObjectMetaPatchArgs(
+            name=workload.ref.name,
+            namespace=self.site.namespace,
+            annotations={annotations.ORIGINAL_REPLICAS: str(workload.original),
+                         **PATCH_ANNOTATIONS},
+        )
+        name = f"{site}-{workload.ref.kind.lower()}-{workload.ref.name}"
+        replicas = workload.desired(site)
+        if workload.ref.kind is Kind.DEPLOYMENT:
+            return DeploymentPatch(name, metadata=metadata,
+                                   spec=DeploymentSpecPatchArgs(replicas=replicas),
+                                   opts=self.child_opts(depends_on))
+        return StatefulSetPatch(name, metadata=metadata,
+                                spec=StatefulSetSpecPatchArgs(replicas=replicas),
+                                opts=self.child_opts(depends_on))
+
+    def write_ledger(self, ledger: LedgerRecord,
+                     depends_on: Sequence[pulumi.Resource]) -> NamespacePatch:
+        return NamespacePatch(
+            f"{self.site.site}-ledger",
+            metadata=ObjectMetaPatchArgs(
+                name=self.site.namespace,
+                annotations={**ledger.annotations(), **PATCH_ANNOTATIONS},
+            ),
+            opts=self.child_opts(depends_on),
+        )
+
+
+def _kubeconfig_input(site: SiteConfig) -> pulumi.Input[str]:
+    if site.kubeconfig_is_inline:
+        # Stored encrypted in the state, never in plain text.
+        return pulumi.Output.secret(site.kubeconfig)
+    return os.path.abspath(os.path.expanduser(site.kubeconfig))

@@ -1,0 +1,124 @@
+"""Run the real ``__main__.py`` under Pulumi's mocks and record what it declares.
+
+The mock monitor is Pulumi's own; it is subclassed only to keep each registration's parent,
+dependencies, provider and retain_on_delete, which the plain mocks do not expose.
+"""
+
+from __future__ import annotations
+
+import logging
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.settings import ROOT
+
+MAIN = Path(__file__).resolve().parents[2] / "__main__.py"
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    dependencies: list[str]
+    provider: str
+    retain_on_delete: bool
+    inputs: dict[str, Any]
+
+
+@dataclass
+class ProgramRun:
+    registrations: list[Registration]
+    outputs: dict[str, Any]
+    logs: list[tuple[str, str]] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def named(self, name: str) -> Registration:
+        (match,) = [r for r in self.registrations if r.name == name]
+        return match
+
+    def by_urn(self, urn: str) -> Registration:
+        (match,) = [r for r in self.registrations if r.urn == urn]
+        return match
+
+    def messages(self, level: str) -> list[str]:
+        return [message for lvl, message in self.logs if lvl == level]
+
+
+class _Mocks(mocks.Mocks):
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict, list]:
+        return {}, []
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    def __init__(self) -> None:
+        super().__init__(_Mocks())
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                dependencies=list(request.dependencies),
+                provider=request.provider,
+                retain_on_delete=request.retainOnDelete,
+                inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+            ))
+        return response
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.levelname.lower(), record.getMessage()))
+
+
+def run_program(config: dict[str, Any], *, stack: str, preview: bool = True) -> ProgramRun:
+    """Run __main__.py for ``stack`` with ``config`` (short keys); raises what the program raises."""
+    monitor = _RecordingMonitor()
+    handler = _ListHandler()
+    logger = logging.getLogger(f"drstack-test-{id(handler)}")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    ROOT.set(None)  # a fresh root stack, so exports of earlier runs do not leak in
+    mocks.set_mocks(_Mocks(), project="drstack", stack=stack, preview=preview, monitor=monitor,
+                    logger=logger)
+    pulumi.runtime.set_all_config({f"drstack:{k}": _as_config_text(v) for k, v in config.items()})
+
+    @pulumi.runtime.test
+    def program() -> None:
+        runpy.run_path(str(MAIN), run_name="__main__")
+
+    program()
+    root = ROOT.get()
+    outputs = dict(root.outputs) if root is not None else {}
+    return ProgramRun(monitor.registrations, outputs, handler.records)
+
+
+def _as_config_text(value: Any) -> str:
+    """Pulumi hands every config value to the program as a string; arrays as JSON."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)

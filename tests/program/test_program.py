@@ -1,0 +1,204 @@
+"""The real __main__.py under Pulumi's mocks, reading two fake clusters over HTTP."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from drstack import annotations
+from tests.program.harness import ProgramRun, run_program
+from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
+
+DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
+STATEFULSET_PATCH = "kubernetes:apps/v1:StatefulSetPatch"
+NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"
+DYNAMIC = "pulumi-python:dynamic:Resource"
+
+
+@pytest.fixture
+def after_cutover(source_cluster, dr_cluster, tmp_path):
+    """DR serves since a cutover (ledger generation 4); source is at 0 with its originals."""
+    populate(source_cluster, SOURCE_NS, deployments={"web": 0, "api": 0}, statefulsets={"db": 0},
+             originals={"web": "3", "api": "2", "db": "1"}, ledger_annotations=ledger("dr", 4))
+    # web was scaled to 5 on DR since the cutover (by hand or an HPA): failback must keep 5.
+    populate(dr_cluster, DR_NS, deployments={"web": 5, "api": 2}, statefulsets={"db": 1},
+             originals={"web": "3", "api": "2", "db": "1"}, ledger_annotations=ledger("dr", 4))
+    return base_config(source_cluster, dr_cluster, tmp_path)
+
+
+def patch(run: ProgramRun, site: str, kind: str, name: str):
+    return run.named(f"{site}-{kind}-{name}")
+
+
+def replicas_of(registration) -> float:
+    return registration.inputs["spec"]["replicas"]
+
+
+def test_failback_declares_old_site_down_then_new_site_up_at_the_recorded_counts(after_cutover):
+    run = run_program(after_cutover, stack="source")
+
+    assert run.outputs["transition"] == "failback"
+    for name in ("web", "api"):
+        assert replicas_of(patch(run, "dr", "deployment", name)) == 0
+    assert replicas_of(patch(run, "dr", "statefulset", "db")) == 0
+    assert replicas_of(patch(run, "source", "deployment", "web")) == 5  # live count on DR kept
+    assert replicas_of(patch(run, "source", "deployment", "api")) == 2
+    assert replicas_of(patch(run, "source", "statefulset", "db")) == 1
+    # The original is recorded on both sites, so the next cutover knows it too.
+    web_dr = patch(run, "dr", "deployment", "web").inputs["metadata"]
+    assert web_dr["annotations"][annotations.ORIGINAL_REPLICAS] == "5"
+    assert web_dr["namespace"] == DR_NS
+    assert patch(run, "source", "deployment", "web").inputs["metadata"]["namespace"] == SOURCE_NS
+
+
+def test_failback_order_is_enforced_by_dependency_edges(after_cutover):
+    run = run_program(after_cutover, stack="source")
+
+    down = [r for r in run.registrations if r.name.startswith("dr-") and "Patch" in r.type
+            and r.type != NAMESPACE_PATCH]
+    up = [r for r in run.registrations if r.name.startswith("source-") and "Patch" in r.type
+          and r.type != NAMESPACE_PATCH]
+    drain, ready = run.named("dr-drain"), run.named("source-ready")
+    assert len(down) == len(up) == 3
+    assert set(drain.dependencies) == {r.urn for r in down}
+    for r in up:
+        assert r.dependencies == [drain.urn]
+    assert set(ready.dependencies) == {r.urn for r in up}
+    for ledger_patch in run.of_type(NAMESPACE_PATCH):
+        assert ledger_patch.dependencies == [ready.urn]
+
+
+def test_cutover_is_the_mirror_image(source_cluster, dr_cluster, tmp_path):
+    populate(source_cluster, SOURCE_NS, deployments={"web": 3}, ledger_annotations=ledger("source", 2))
+    populate(dr_cluster, DR_NS, deployments={"web": 0}, ledger_annotations=ledger("source", 2))
+    run = run_program(base_config(source_cluster, dr_cluster, tmp_path), stack="dr")
+
+    assert run.outputs["transition"] == "cutover"
+    assert replicas_of(patch(run, "source", "deployment", "web")) == 0
+    assert replicas_of(patch(run, "dr", "deployment", "web")) == 3
+    drain, ready = run.named("source-drain"), run.named("dr-ready")
+    assert drain.dependencies == [patch(run, "source", "deployment", "web").urn]
+    assert patch(run, "dr", "deployment", "web").dependencies == [drain.urn]
+    assert ready.dependencies == [patch(run, "dr", "deployment", "web").urn]
+    assert drain.inputs["transition"] == ready.inputs["transition"] == "cutover#3"
+
+
+def test_warm_strategy_brings_the_new_site_up_and_ready_before_the_old_goes_down(after_cutover):
+    run = run_program({**after_cutover, "strategy": "warm"}, stack="source")
+
+    ready, drain = run.named("source-ready"), run.named("dr-drain")
+    web_source, web_dr = (patch(run, s, "deployment", "web") for s in ("source", "dr"))
+    assert web_source.dependencies == []
+    assert ready.urn in web_dr.dependencies
+    assert drain.dependencies and web_dr.urn in drain.dependencies
+    for ledger_patch in run.of_type(NAMESPACE_PATCH):
+        assert ledger_patch.dependencies == [drain.urn]
+
+
+def test_steady_state_declares_exactly_what_is_live_and_keeps_the_ledger(after_cutover):
+    run = run_program(after_cutover, stack="dr")
+
+    assert run.outputs["transition"] == "none"
+    assert replicas_of(patch(run, "dr", "deployment", "web")) == 5
+    assert replicas_of(patch(run, "dr", "deployment", "api")) == 2
+    assert replicas_of(patch(run, "source", "deployment", "web")) == 0
+    for gate in ("source-drain", "dr-ready"):
+        assert run.named(gate).inputs["transition"] == "none"
+    for ledger_patch in run.of_type(NAMESPACE_PATCH):
+        notes = ledger_patch.inputs["metadata"]["annotations"]
+        for key, value in ledger("dr", 4).items():
+            assert notes[key] == value
+
+
+def test_switch_writes_a_new_ledger_generation_on_both_sites_last(after_cutover):
+    run = run_program(after_cutover, stack="source")
+
+    ledgers = {r.inputs["metadata"]["name"]: r.inputs["metadata"]["annotations"]
+               for r in run.of_type(NAMESPACE_PATCH)}
+    assert set(ledgers) == {SOURCE_NS, DR_NS}
+    for notes in ledgers.values():
+        assert notes[annotations.LEDGER_ACTIVE_SITE] == "source"
+        assert notes[annotations.LEDGER_GENERATION] == "5"
+        assert notes[annotations.LEDGER_STACK] == "source"
+        assert notes[annotations.LEDGER_TRANSITION] == "failback"
+
+
+def test_one_provider_per_site_with_a_stable_cluster_identifier(after_cutover):
+    run = run_program(after_cutover, stack="source")
+
+    providers = {r.name: r for r in run.of_type("pulumi:providers:kubernetes")}
+    assert set(providers) == {"source", "dr"}
+    for site, provider in providers.items():
+        assert provider.inputs["clusterIdentifier"] == f"drstack-{site}"
+        assert provider.inputs["kubeconfig"] == after_cutover[f"{site}Kubeconfig"]
+        assert provider.inputs["context"] == site
+    for r in run.registrations:
+        if r.type in (DEPLOYMENT_PATCH, STATEFULSET_PATCH, NAMESPACE_PATCH):
+            site = r.name.split("-")[0]
+            assert r.provider.startswith(providers[site].urn)
+
+
+def test_patches_force_replicas_with_one_field_manager_and_are_retained(after_cutover):
+    run = run_program(after_cutover, stack="source")
+
+    patches = [r for r in run.registrations
+               if r.type in (DEPLOYMENT_PATCH, STATEFULSET_PATCH, NAMESPACE_PATCH)]
+    assert len(patches) == 8
+    for r in patches:
+        notes = r.inputs["metadata"]["annotations"]
+        assert notes["pulumi.com/patchForce"] == "true"
+        assert notes["pulumi.com/patchFieldManager"] == "drstack"
+        assert r.retain_on_delete, f"{r.name} would relinquish replicas when removed"
+
+
+def test_the_preview_tree_names_each_sites_role(after_cutover):
+    run = run_program(after_cutover, stack="source")
+
+    components = {r.name: r for r in run.of_type("drstack:index:Site")}
+    assert set(components) == {"site dr: scale down", "site source: scale up"}
+    assert run.named("dr-drain").parent == components["site dr: scale down"].urn
+    assert patch(run, "source", "deployment", "web").parent == components[
+        "site source: scale up"].urn
+
+
+def test_the_preview_prints_the_plan_table_and_exports_the_plan(after_cutover):
+    run = run_program(after_cutover, stack="source")
+
+    (table,) = [m for m in run.messages("info") if m.startswith("drstack: failback")]
+    assert "Deployment/web  dr      5 -> 0" in table
+    assert "Deployment/web  source  0 -> 5" in table
+    assert run.outputs["activeSite"] == "source"
+    web = next(w for w in run.outputs["workloads"] if w["workload"] == "Deployment/web")
+    assert web == {"workload": "Deployment/web", "original": 5, "originalFrom": "live on dr",
+                   "source": {"live": 0, "desired": 5}, "dr": {"live": 5, "desired": 0}}
+
+
+def test_bad_config_fails_with_every_problem_and_declares_nothing(source_cluster, dr_cluster,
+                                                                  tmp_path):
+    config = {**base_config(source_cluster, dr_cluster, tmp_path), "strategy": "lukewarm",
+              "readinessTimeout": "soon", "excludeWorkloads": ["Pod/x"], "drContext": "nope"}
+    with pytest.raises(pulumi.RunError) as raised:
+        run_program(config, stack="source")
+    message = str(raised.value)
+    for key in ("drstack:strategy", "drstack:readinessTimeout", "drstack:excludeWorkloads",
+                "drstack:drContext"):
+        assert key in message
+    assert "'lukewarm'" in message and "Fix:" in message
+    assert source_cluster.requests == [] and dr_cluster.requests == []
+
+
+def test_a_workload_on_one_site_only_fails_the_preview_naming_it(after_cutover, source_cluster):
+    from tests.fakekube import objects as k8s
+
+    source_cluster.put(k8s.deployment("cron", 1), SOURCE_NS)
+    with pytest.raises(pulumi.RunError, match="Deployment/cron exists on source but not on dr"):
+        run_program(after_cutover, stack="source")
+    # Excluding it is the way out the message names.
+    run = run_program({**after_cutover, "excludeWorkloads": ["Deployment/cron"]}, stack="source")
+    assert all("cron" not in r.name for r in run.registrations)
+
+
+def test_nothing_is_written_to_either_cluster_by_the_program(after_cutover, source_cluster,
+                                                             dr_cluster):
+    run_program(after_cutover, stack="source")
+    assert source_cluster.writes() == [] and dr_cluster.writes() == []
