@@ -7,6 +7,7 @@ GET per workload, and sees pods a workload no longer owns (orphans still mountin
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,8 +48,14 @@ class DrainWorkload:
     name: str
     pod_labels: tuple[tuple[str, str], ...]
 
-    def owns(self, labels: Mapping[str, str]) -> bool:
-        return all(labels.get(k) == v for k, v in self.pod_labels)
+    def owns(self, pod_name: str, labels: Mapping[str, str]) -> bool:
+        if self.pod_labels:
+            return all(labels.get(k) == v for k, v in self.pod_labels)
+        # A selector made only of matchExpressions gives no labels to match: fall back to the
+        # names the controllers give pods (<deploy>-<hash>-<id>, <sts>-<ordinal>).
+        pattern = (rf"{re.escape(self.name)}-\d+" if self.kind == "StatefulSet"
+                   else rf"{re.escape(self.name)}-[a-z0-9]+-[a-z0-9]+")
+        return re.fullmatch(pattern, pod_name) is not None
 
 
 @dataclass(frozen=True)
@@ -83,11 +90,10 @@ def parse_drain(props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
     for index, entry in enumerate(inputs.entries("workloads")):
         kind, name = workload_entry(inputs, "workloads", index, entry)
         labels = entry.get("podLabels")
-        if (not isinstance(labels, Mapping) or not labels
+        if (not isinstance(labels, Mapping)
                 or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())):
-            # An empty selector would match every pod in the namespace.
             inputs.fail(f"workloads[{index}].podLabels",
-                        f"must be a non-empty map of label -> value, got {labels!r}")
+                        f"must be a map of label -> value, got {labels!r}")
             labels = {}
         workloads.append(DrainWorkload(kind, name, tuple(sorted(labels.items()))))
     claims = inputs.strings("claims")
@@ -113,13 +119,14 @@ def blocking_pods(pods: list[dict], spec: DrainSpec) -> list[BlockingPod]:
             continue
         meta = pod.get("metadata") or {}
         labels = meta.get("labels") or {}
-        reasons = [f"{w.kind}/{w.name}" for w in spec.workloads if w.owns(labels)]
+        pod_name = meta.get("name", "?")
+        reasons = [f"{w.kind}/{w.name}" for w in spec.workloads if w.owns(pod_name, labels)]
         for volume in (pod.get("spec") or {}).get("volumes") or []:
             claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
             if claim in claims:
                 reasons.append(f"claim {claim}")
         if reasons:
-            found.append(BlockingPod(meta.get("name", "?"), phase, tuple(reasons)))
+            found.append(BlockingPod(pod_name, phase, tuple(reasons)))
     return sorted(found, key=lambda p: p.name)
 
 

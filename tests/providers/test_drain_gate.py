@@ -108,7 +108,7 @@ def test_check_accepts_engine_floats_and_reports_bad_inputs() -> None:
     assert provider.check({}, props(timeoutSeconds=3.0, pollSeconds=1.0)).failures == []
     bad = props(site="prod", namespace="", timeoutSeconds=0.0, claims="data",
                 workloads=[{"kind": "Job", "name": "x", "podLabels": {"a": "b"}},
-                           {"kind": "Deployment", "name": "web", "podLabels": {}}, "web"])
+                           {"kind": "Deployment", "name": "web", "podLabels": ["app"]}, "web"])
     failures = {f.property: f.reason for f in provider.check({}, bad).failures}
     assert set(failures) == {"site", "namespace", "timeoutSeconds", "claims", "workloads[0].kind",
                              "workloads[1].podLabels", "workloads[2]"}
@@ -131,3 +131,15 @@ def test_pickled_provider_carries_no_config(sites: Sites) -> None:
     assert type(again) is DrainGateProvider and not hasattr(again, "_site_keys")
     assert str(sites.source_kubeconfig).encode() not in pickled
     assert b"drstack.providers.drain_gate" in pickled  # by reference: the host imports it
+
+
+def test_workloads_without_match_labels_are_matched_by_pod_name() -> None:
+    from drstack.providers.drain_gate import blocking_pods, parse_drain
+
+    spec, inputs = parse_drain(props(claims=[], workloads=[
+        {"kind": "Deployment", "name": "web", "podLabels": {}},
+        {"kind": "StatefulSet", "name": "db", "podLabels": {}}]))
+    assert inputs.failures == []
+    pods = [objects.pod(name, {"x": "y"}) for name in
+            ("web-7d9f8b6c5-x2k4p", "db-0", "db-1", "webhook-0", "web-admin", "dbx-0")]
+    assert [p.name for p in blocking_pods(pods, spec)] == ["db-0", "db-1", "web-7d9f8b6c5-x2k4p"]

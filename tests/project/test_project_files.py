@@ -1,0 +1,62 @@
+"""Pulumi.yaml, the stack files and the README agree with the config keys drstack reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from drstack.config import KEYS, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def project() -> dict:
+    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+
+
+def test_every_config_key_is_declared_in_pulumi_yaml_with_type_description_and_default():
+    declared = project()["config"]
+    assert set(declared) == {key.name for key in KEYS}
+    for key in KEYS:
+        entry = declared[key.name]
+        assert entry["type"] == key.type
+        assert entry["default"] == key.default
+        assert entry["description"] == key.description
+        if key.type == "array":  # Pulumi rejects an array type without items
+            assert entry["items"] == {"type": "string"}
+
+
+def test_the_project_refreshes_before_every_preview_and_update():
+    assert project()["name"] == "drstack"
+    assert project()["options"] == {"refresh": "always"}
+
+
+@pytest.mark.parametrize("stack", ["source", "dr"])
+def test_each_shipped_stack_activates_its_own_site_and_loads(stack, tmp_path):
+    values = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    assert values["drstack:activeSite"] == stack
+    raw = {k.split(":", 1)[1]: v for k, v in values.items()}
+    # The shipped kubeconfig paths are placeholders; point them at a real file to load the rest.
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\ncontexts: [{name: c, context: {}}]\n")
+    raw.update(sourceKubeconfig=str(kubeconfig), drKubeconfig=str(kubeconfig))
+    assert load_config(raw, stack=stack).active_site.value == stack
+
+
+def test_the_two_stacks_describe_the_same_pair_of_sites():
+    def sites(stack: str) -> dict:
+        values = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        return {k: v for k, v in values.items() if k.startswith(("drstack:source", "drstack:dr"))}
+
+    assert sites("source") == sites("dr")
+
+
+def test_the_readme_documents_every_config_key_and_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    for key in KEYS:
+        assert f"`drstack:{key.name}`" in readme
+    ci = (ROOT / ".ci" / "run").read_text()
+    for command in ("python3 -m venv .venv && .venv/bin/pip install", ".venv/bin/python -m pytest"):
+        assert command in readme and command in ci
