@@ -68,8 +68,14 @@ class LivePvc:
 
 @dataclass(frozen=True)
 class Lease:
-    holder: str
+    """Held on a site's namespace while a switch runs (see drstack.cluster.lease)."""
+
+    holder: str  # the stack running the switch
     acquired_at: str
+    transition: str | None = None  # e.g. "failback#5"
+    # The site that was active when the switch started: if the switch dies before its ledger
+    # is written, a re-run still knows where the current data is.
+    from_site: Site | None = None
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from kubernetes.client.exceptions import ApiException
 
 from drstack import annotations as ann
 from drstack.cluster.retry import call
+from drstack.lease import parse_lease
 from drstack.config.site import SiteConfig
 from drstack.model import (
     Kind,
-    Lease,
     Ledger,
     LivePvc,
     LiveWorkload,
@@ -134,18 +134,3 @@ def parse_ledger(annotations: Mapping[str, str]) -> Ledger:
         fenced_at=annotations.get(ann.LEDGER_FENCED_AT),
         lease=parse_lease(annotations.get(ann.LEDGER_LEASE)),
     )
-
-
-def parse_lease(text: str | None) -> Lease | None:
-    if not text:
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    holder, acquired = data.get("holder"), data.get("acquiredAt")
-    if not isinstance(holder, str) or not isinstance(acquired, str) or not holder:
-        return None
-    return Lease(holder=holder, acquired_at=acquired)

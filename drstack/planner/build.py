@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from drstack.config import StackConfig, Strategy
+from drstack.lease import held_by_other, lease_held_message
 from drstack.model import LiveWorkload, Site, SiteSnapshot, WorkloadRef
 from drstack.planner.history import find_last_active
 from drstack.planner.originals import resolve_original
@@ -42,6 +43,10 @@ def build_plan(
     if not snapshots[active].reachable:
         problems.append(f"the site being made active ({active}) cannot be read; drstack cannot "
                         "switch to a site it cannot reach")
+    if problems:
+        raise PlanError(problems)
+
+    problems += _lease_findings(config, snapshots, warnings)
     if problems:
         raise PlanError(problems)
 
@@ -110,6 +115,24 @@ def build_plan(
         fencing=fencing,
         warnings=tuple(warnings),
     )
+
+
+def _lease_findings(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
+                    warnings: list[str]) -> list[str]:
+    """A lease held by another stack stops the run, unless the operator breaks it."""
+    problems = []
+    for snap in snapshots.values():
+        lease = snap.ledger.lease if snap.reachable else None
+        if not held_by_other(lease, config.stack):
+            continue
+        assert lease is not None
+        if config.break_lease:
+            warnings.append(f"site {snap.site}: breaking the lease of stack {lease.holder!r} "
+                            f"(since {lease.acquired_at}); set drstack:breakLease back to false "
+                            "after this run")
+        else:
+            problems.append(lease_held_message(lease, snap.site, config.stack))
+    return problems
 
 
 def _live_by_ref(snapshots: dict[Site, SiteSnapshot]) -> dict[WorkloadRef, dict[Site, LiveWorkload]]:

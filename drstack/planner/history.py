@@ -45,6 +45,13 @@ def find_last_active(
     if old_site_unreachable:
         # The operator declared the old site lost: by definition it was the active one.
         return LastActive(active.other, "drstack:oldSiteUnreachable (no ledger)", None)
+    # A first switch that died before writing any ledger left its lease, which names the site
+    # that was active when it started (the current data is still there).
+    started = [s.ledger.lease for s in reachable if s.ledger.lease and s.ledger.lease.from_site]
+    if started:
+        lease = started[0]
+        return LastActive(lease.from_site, f"no ledger; the unfinished switch {lease.transition} "
+                          f"by stack {lease.holder!r} started from it", None)
     running = [s.site for s in reachable if any(w.replicas > 0 for w in s.workloads)]
     if len(running) == 1:
         return LastActive(running[0], f"no ledger; only {running[0]} runs the workloads", None)

@@ -99,6 +99,8 @@ class LedgerRecord:
             annotations.LEDGER_SWITCHED_AT: self.switched_at,
             annotations.LEDGER_STACK: self.stack,
             annotations.LEDGER_TRANSITION: self.transition,
+            # Writing the ledger releases the switch lease.
+            annotations.LEDGER_LEASE: "",
         }
         if self.fenced_at:
             values[annotations.LEDGER_FENCED_AT] = self.fenced_at

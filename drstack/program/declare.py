@@ -14,11 +14,13 @@ from drstack.program.site import SiteSwitch
 from drstack.providers.drain_gate import DrainGate
 from drstack.providers.pvc_migration import PvcMigration
 from drstack.providers.readiness_gate import ReadinessGate
+from drstack.providers.switch_lease import SwitchLease
 
 
 @dataclass
 class Switch:
     sites: dict[Site, SiteSwitch]
+    lease: SwitchLease
     gates: list[pulumi.CustomResource] = field(default_factory=list)
     copy: PvcMigration | None = None
     ledgers: list[pulumi.CustomResource] = field(default_factory=list)
@@ -27,10 +29,17 @@ class Switch:
 def declare_switch(config: StackConfig, plan: Plan,
                    snapshots: dict[Site, SiteSnapshot]) -> Switch:
     roles = {plan.active_site: "scale up", plan.passive_site: "scale down"}
-    switch = Switch({site: SiteSwitch(config.site(site), roles[site])
-                     for site in Site if plan.touches(site)})
+    touched = [site for site in Site if plan.touches(site)]
+    switch = Switch(
+        sites={site: SiteSwitch(config.site(site), roles[site]) for site in touched},
+        lease=SwitchLease(
+            "switch-lease", holder=config.stack, transition=plan.transition_id,
+            from_site=plan.last_active_site.value, break_lease=config.break_lease,
+            sites=[{"site": s.value, "namespace": config.site(s).namespace} for s in touched]),
+    )
     # Each step depends on the resources of the step before it: that is the switch's order.
-    previous: Sequence[pulumi.Resource] = []
+    # The lease comes first; the ledger, last, releases it.
+    previous: Sequence[pulumi.Resource] = [switch.lease]
     for step in plan.steps:
         site = switch.sites[step.site]
         if step.phase in (Phase.SCALE_DOWN, Phase.SCALE_UP):

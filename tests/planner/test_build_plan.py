@@ -86,6 +86,7 @@ def test_steady_state_keeps_counts_and_the_ledger_exactly_as_recorded(active, sn
         "drstack.io/switched-at": EARLIER,
         "drstack.io/stack": recorded.stack,
         "drstack.io/transition": recorded.transition,
+        "drstack.io/lease": "",  # free: nothing in steady state holds it
     }
     assert not plan.fencing
 

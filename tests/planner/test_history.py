@@ -63,3 +63,14 @@ def test_old_site_unreachable_without_ledger_means_the_other_site_was_active():
     assert last(s, active=DR, unreachable=True).site is SOURCE
     s = snaps(snap(SOURCE, wl("web", 2)), snap(DR, reachable=False))
     assert last(s, active=SOURCE, unreachable=True).site is DR
+
+
+def test_a_first_switch_that_died_is_resumed_from_its_lease():
+    # No ledger yet; the first cutover scaled source to 0 and then failed: neither site runs.
+    # Its lease still names the site the data is on, so the re-run needs no assumeActiveSite.
+    from drstack.model import Lease, Ledger
+
+    lease = Ledger(lease=Lease("dr", "2024-04-30T10:00:00Z", "cutover#1", SOURCE))
+    result = last(snaps(snap(SOURCE, wl("web", 0), led=lease), snap(DR, wl("web", 0), led=lease)))
+    assert result.error is None and result.site is SOURCE
+    assert "unfinished switch cutover#1" in result.reason

@@ -60,6 +60,9 @@ def test_failback_order_is_enforced_by_dependency_edges(after_cutover):
           and r.type != NAMESPACE_PATCH]
     drain, ready = run.named("dr-drain"), run.named("source-ready")
     assert len(down) == len(up) == 3
+    lease = run.named("switch-lease")
+    for r in down:
+        assert r.dependencies == [lease.urn]
     assert set(drain.dependencies) == {r.urn for r in down}
     for r in up:
         assert r.dependencies == [drain.urn]
@@ -88,7 +91,7 @@ def test_warm_strategy_brings_the_new_site_up_and_ready_before_the_old_goes_down
 
     ready, drain = run.named("source-ready"), run.named("dr-drain")
     web_source, web_dr = (patch(run, s, "deployment", "web") for s in ("source", "dr"))
-    assert web_source.dependencies == []
+    assert web_source.dependencies == [run.named("switch-lease").urn]
     assert ready.urn in web_dr.dependencies
     assert drain.dependencies and web_dr.urn in drain.dependencies
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
@@ -202,3 +205,37 @@ def test_nothing_is_written_to_either_cluster_by_the_program(after_cutover, sour
                                                              dr_cluster):
     run_program(after_cutover, stack="source")
     assert source_cluster.writes() == [] and dr_cluster.writes() == []
+
+
+def test_the_switch_takes_the_lease_first_and_the_ledger_releases_it(after_cutover):
+    run = run_program(after_cutover, stack="source")
+
+    lease = run.named("switch-lease")
+    assert lease.inputs["holder"] == "source"
+    assert lease.inputs["transition"] == "failback#5"
+    assert lease.inputs["fromSite"] == "dr"
+    assert {s["site"]: s["namespace"] for s in lease.inputs["sites"]} == {"source": SOURCE_NS,
+                                                                         "dr": DR_NS}
+    assert lease.dependencies == []
+    for ledger_patch in run.of_type(NAMESPACE_PATCH):
+        assert ledger_patch.inputs["metadata"]["annotations"][annotations.LEDGER_LEASE] == ""
+
+
+def test_a_lease_held_by_the_other_stack_stops_the_preview_naming_the_holder(after_cutover,
+                                                                            dr_cluster):
+    from drstack.lease import encode_lease
+    from drstack.model import Lease, Site
+
+    namespace = dr_cluster.get("namespaces", None, DR_NS)
+    held = Lease("dr", "2026-11-26T09:00:00+00:00", "cutover#5", Site.SOURCE)
+    namespace["metadata"]["annotations"][annotations.LEDGER_LEASE] = encode_lease(held)
+    dr_cluster.put(namespace)
+
+    with pytest.raises(pulumi.RunError) as raised:
+        run_program(after_cutover, stack="source")
+    assert "a switch by stack 'dr' (cutover#5) holds the drstack lease" in str(raised.value)
+    assert "drstack:breakLease true" in str(raised.value)
+
+    run = run_program({**after_cutover, "breakLease": True}, stack="source")
+    assert run.named("switch-lease").inputs["breakLease"] is True
+    assert any("breaking the lease of stack 'dr'" in w for w in run.messages("warning"))

@@ -1,0 +1,76 @@
+"""Taking the switch lease on a namespace by compare-and-swap.
+
+The write is a PUT of the namespace carrying the resourceVersion just read: if anyone changed the
+namespace in between, the API server answers 409 and the lease is read and judged again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kubernetes.client import CoreV1Api
+
+from drstack import annotations
+from drstack.cluster.retry import update_with_conflict_retry
+from drstack.lease import LeaseHeld, encode_lease, held_by_other, lease_held_message, parse_lease
+from drstack.model import Lease, Site
+
+Obj = dict[str, Any]
+
+
+def acquire_lease(core: CoreV1Api, site: Site, namespace: str, lease: Lease, *,
+                  break_lease: bool, deadline: float = 60.0) -> Lease | None:
+    """Take the lease on ``namespace``; returns the lease it replaced (broken or own), if any.
+
+    Raises LeaseHeld when another stack holds it and ``break_lease`` is False.
+    """
+    replaced: list[Lease | None] = [None]
+
+    def read() -> Obj:
+        response = core.read_namespace(namespace, _preload_content=False)
+        return json.loads(response.data)
+
+    def mutate(ns: Obj) -> Obj | None:
+        notes = ns.setdefault("metadata", {}).setdefault("annotations", {}) or {}
+        ns["metadata"]["annotations"] = notes
+        current = parse_lease(notes.get(annotations.LEDGER_LEASE))
+        replaced[0] = current
+        if held_by_other(current, lease.holder) and not break_lease:
+            raise LeaseHeld(lease_held_message(current, site, lease.holder))  # type: ignore[arg-type]
+        notes[annotations.LEDGER_LEASE] = encode_lease(lease)
+        return ns  # carries the resourceVersion read: the PUT is a compare-and-swap
+
+    def write(ns: Obj) -> Obj:
+        response = core.replace_namespace(namespace, ns, field_manager="drstack-lease",
+                                          _preload_content=False)
+        return json.loads(response.data)
+
+    update_with_conflict_retry(read, mutate, write,
+                               what=f"the drstack lease on namespace {namespace} ({site})",
+                               deadline=deadline)
+    return replaced[0]
+
+
+def release_lease(core: CoreV1Api, site: Site, namespace: str, holder: str, *,
+                  deadline: float = 60.0) -> None:
+    """Free the lease if ``holder`` still has it (undoing a partly taken lease)."""
+
+    def read() -> Obj:
+        return json.loads(core.read_namespace(namespace, _preload_content=False).data)
+
+    def mutate(ns: Obj) -> Obj | None:
+        notes = (ns.get("metadata") or {}).get("annotations") or {}
+        current = parse_lease(notes.get(annotations.LEDGER_LEASE))
+        if current is None or current.holder != holder:
+            return None
+        notes[annotations.LEDGER_LEASE] = ""
+        return ns
+
+    def write(ns: Obj) -> Obj:
+        return json.loads(core.replace_namespace(namespace, ns, field_manager="drstack-lease",
+                                                 _preload_content=False).data)
+
+    update_with_conflict_retry(read, mutate, write,
+                               what=f"release the drstack lease on namespace {namespace} ({site})",
+                               deadline=deadline)
