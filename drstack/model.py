@@ -107,3 +107,6 @@ class SiteSnapshot:
     # False when the site could not be reached and the operator declared it unreachable.
     reachable: bool = True
     namespace_exists: bool = True
+    # Ready nodes, counted only on the site being made active; None when not counted (or the
+    # kubeconfig may not list nodes).
+    ready_nodes: int | None = None

@@ -33,8 +33,10 @@ def read_site(
     selector: str | None,
     excluded: frozenset[WorkloadRef],
     deadline: float = 60.0,
+    count_ready_nodes: bool = False,
 ) -> SiteSnapshot:
-    """GET the namespace, then LIST deployments, statefulsets and PVCs: four requests in all.
+    """GET the namespace, then LIST deployments, statefulsets and PVCs: four requests in all,
+    and a fifth, LIST nodes, with ``count_ready_nodes`` (for the site being made active).
 
     A missing namespace gives ``namespace_exists=False`` after the one GET.
     Raises ClusterUnavailable (from drstack.cluster.retry) when the site cannot be reached.
@@ -72,12 +74,15 @@ def read_site(
         f"list persistentvolumeclaims {where}", core.list_namespaced_persistent_volume_claim, ns
     )
 
+    ready_nodes = _ready_nodes(fetch, core, site) if count_ready_nodes else None
+
     workloads = [
         workload_from(Kind.DEPLOYMENT, item) for item in deployments.get("items") or []
     ] + [workload_from(Kind.STATEFUL_SET, item) for item in statefulsets.get("items") or []]
     return SiteSnapshot(
         site=site.site,
         namespace=ns,
+        ready_nodes=ready_nodes,
         workloads=tuple(sorted((w for w in workloads if w.ref not in excluded), key=lambda w: w.ref)),
         pvcs=tuple(
             sorted(
@@ -133,4 +138,20 @@ def parse_ledger(annotations: Mapping[str, str]) -> Ledger:
         transition=annotations.get(ann.LEDGER_TRANSITION),
         fenced_at=annotations.get(ann.LEDGER_FENCED_AT),
         lease=parse_lease(annotations.get(ann.LEDGER_LEASE)),
+    )
+
+
+def _ready_nodes(fetch: Callable[..., Obj], core: k8s.CoreV1Api, site: SiteConfig) -> int | None:
+    """How many nodes are Ready; None when this kubeconfig may not list nodes (cluster-scoped)."""
+    try:
+        nodes = fetch(f"list nodes on site {site.site}", core.list_node)
+    except ApiException as error:
+        if error.status in (401, 403):
+            return None
+        raise
+    return sum(
+        1
+        for node in nodes.get("items") or []
+        if any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (node.get("status") or {}).get("conditions") or [])
     )

@@ -43,6 +43,10 @@ def build_plan(
     if not snapshots[active].reachable:
         problems.append(f"the site being made active ({active}) cannot be read; drstack cannot "
                         "switch to a site it cannot reach")
+    elif snapshots[active].ready_nodes == 0:
+        problems.append(f"site {active} (being made active) has no Ready node, so nothing it is "
+                        "asked to run could start. Fix: bring its nodes back (kubectl get nodes) "
+                        "and run again")
     if problems:
         raise PlanError(problems)
 
@@ -59,6 +63,9 @@ def build_plan(
         warnings.append(f"drstack:assumeActiveSite={config.assume_active_site} is ignored: "
                         f"{last.reason} says {last.site} was active; remove the setting")
     transition = Transition.between(last.site, active)
+    if transition is not Transition.NONE and snapshots[active].ready_nodes is None:
+        warnings.append(f"could not count the Ready nodes of site {active} (its kubeconfig may "
+                        "not list nodes): check `kubectl get nodes` before going on")
 
     live = _live_by_ref(snapshots)
     unpaired = _pairing_problems(live, snapshots)

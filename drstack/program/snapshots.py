@@ -36,7 +36,8 @@ def _read(config: StackConfig, site: Site) -> SiteSnapshot:
     api = connect(config.site(site))
     try:
         return read_site(api, config.site(site), selector=config.workload_selector,
-                         excluded=config.exclude_workloads)
+                         excluded=config.exclude_workloads,
+                         count_ready_nodes=site is config.active_site)
     finally:
         api.close()
 

@@ -160,3 +160,25 @@ def test_conflict_on_update_rereads_then_succeeds(source_cluster: FakeKubeServer
     assert [(r.method, r.status) for r in source_cluster.requests] == [
         ("GET", 200), ("PUT", 409), ("GET", 200), ("PUT", 200),
     ]
+
+
+def test_ready_nodes_are_counted_only_when_asked_and_forbidden_means_unknown(
+    source_cluster: FakeKubeServer, tmp_path: Path
+) -> None:
+    populate(source_cluster)
+    source_cluster.put(objects.node("n1"))
+    source_cluster.put(objects.node("n2", ready=False))
+    site = site_config(source_cluster, Site.SOURCE, tmp_path)
+    api = connect(site)
+    try:
+        plain = read_site(api, site, selector=None, excluded=frozenset())
+        assert plain.ready_nodes is None and source_cluster.count(path_contains="/nodes") == 0
+        counted = read_site(api, site, selector=None, excluded=frozenset(), count_ready_nodes=True)
+        assert counted.ready_nodes == 1
+        # A namespace-scoped kubeconfig may not list nodes: that is not a failure.
+        source_cluster.fail_next(1, status=403, path_contains="/nodes")
+        forbidden = read_site(api, site, selector=None, excluded=frozenset(),
+                              count_ready_nodes=True)
+        assert forbidden.ready_nodes is None
+    finally:
+        api.close()

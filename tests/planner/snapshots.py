@@ -36,10 +36,10 @@ def ledger(active: Site, generation: int, *, stack: str | None = None,
 
 def snap(site: Site, *workloads: LiveWorkload, pvcs: tuple[LivePvc, ...] = (),
          led: Ledger | None = None, reachable: bool = True,
-         namespace_exists: bool = True) -> SiteSnapshot:
+         namespace_exists: bool = True, ready_nodes: int | None = 3) -> SiteSnapshot:
     return SiteSnapshot(site=site, namespace=f"shop-{site.value}", workloads=tuple(workloads),
                         pvcs=pvcs, ledger=led or Ledger(), reachable=reachable,
-                        namespace_exists=namespace_exists)
+                        namespace_exists=namespace_exists, ready_nodes=ready_nodes)
 
 
 def snaps(source: SiteSnapshot, dr: SiteSnapshot) -> dict[Site, SiteSnapshot]:

@@ -514,3 +514,18 @@ def test_ref_helper_sanity():
     # The builders pair workloads by Kind/name exactly as the reader would.
     assert ref("web") == ref("Deployment/web") != ref("StatefulSet/web")
     assert Site.DR.other is SOURCE
+
+
+def test_a_site_without_ready_nodes_cannot_be_made_active():
+    with pytest.raises(PlanError, match="site dr \\(being made active\\) has no Ready node"):
+        build_plan(config(DR), snaps(snap(SOURCE, wl("web", 2)), snap(DR, wl("web", 0),
+                                                                      ready_nodes=0)), now=NOW)
+
+
+def test_nodes_that_could_not_be_counted_only_warn_during_a_switch():
+    plan = build_plan(config(DR), snaps(snap(SOURCE, wl("web", 2)),
+                                        snap(DR, wl("web", 0), ready_nodes=None)), now=NOW)
+    assert any("could not count the Ready nodes of site dr" in w for w in plan.warnings)
+    steady = build_plan(config(SOURCE), snaps(snap(SOURCE, wl("web", 2), ready_nodes=None),
+                                              snap(DR, wl("web", 0))), now=NOW)
+    assert steady.warnings == ()
