@@ -239,3 +239,73 @@ def test_a_lease_held_by_the_other_stack_stops_the_preview_naming_the_holder(aft
     run = run_program({**after_cutover, "breakLease": True}, stack="source")
     assert run.named("switch-lease").inputs["breakLease"] is True
     assert any("breaking the lease of stack 'dr'" in w for w in run.messages("warning"))
+
+
+@pytest.fixture
+def failback_with_data(source_cluster, dr_cluster, tmp_path):
+    """DR serves; its db StatefulSet and web Deployment wrote data that must come back."""
+    from tests.pvmigrate.fake_pvmigrate import write_fake_pvmigrate
+
+    pvcs = ("web-data", "data-db-0")
+    populate(source_cluster, SOURCE_NS, deployments={"web": 0}, statefulsets={"db": 0},
+             originals={"web": "2", "db": "1"}, ledger_annotations=ledger("dr", 4), pvcs=pvcs)
+    populate(dr_cluster, DR_NS, deployments={"web": 2}, statefulsets={"db": 1},
+             originals={"web": "2", "db": "1"}, ledger_annotations=ledger("dr", 4), pvcs=pvcs)
+    binary = write_fake_pvmigrate(tmp_path / "bin", major=3)
+    return {**base_config(source_cluster, dr_cluster, tmp_path), "reverseMigratePvcData": True,
+            "pvMigratePath": str(binary), "pvMigrateFlags": "--loadbalancer-timeout 30m"}
+
+
+def test_failback_with_copy_orders_drain_then_copy_then_scale_up(failback_with_data):
+    run = run_program(failback_with_data, stack="source")
+
+    drain, copy, ready = run.named("dr-drain"), run.named("pvc-copy-into-source"), \
+        run.named("source-ready")
+    assert copy.dependencies == [drain.urn]
+    for name in ("source-deployment-web", "source-statefulset-db"):
+        assert run.named(name).dependencies == [copy.urn]
+    assert set(ready.dependencies) == {run.named("source-deployment-web").urn,
+                                       run.named("source-statefulset-db").urn}
+    assert copy.inputs["fromSite"] == "dr" and copy.inputs["toSite"] == "source"
+    assert copy.inputs["transition"] == "failback#5"
+    assert copy.inputs["pairs"] == [{"source": "data-db-0", "dr": "data-db-0"},
+                                    {"source": "web-data", "dr": "web-data"}]
+    assert copy.inputs["flags"] == ["--loadbalancer-timeout", "30m"]
+    # The drain gate also waits for any pod that still mounts a claim about to be copied.
+    assert sorted(drain.inputs["claims"]) == ["data-db-0", "web-data"]
+    assert run.outputs["dataCopy"]["direction"] == "dr -> source"
+
+
+def test_the_cutover_stack_does_not_copy_back_and_warm_never_copies(failback_with_data):
+    # reverseMigratePvcData is the source stack's direction; the dr stack is steady here.
+    steady = run_program(failback_with_data, stack="dr")
+    assert steady.of_type("pulumi-python:dynamic/drstack:PvcMigration") == []
+    with pytest.raises(pulumi.RunError, match="drstack:reverseMigratePvcData"):
+        run_program({**failback_with_data, "strategy": "warm"}, stack="source")
+    run = run_program({**failback_with_data, "strategy": "warm",
+                       "reverseMigratePvcData": False}, stack="source")
+    assert run.of_type("pulumi-python:dynamic/drstack:PvcMigration") == []
+
+
+def test_a_flag_the_installed_pv_migrate_lacks_fails_the_preview_before_any_declaration(
+        failback_with_data, source_cluster, dr_cluster):
+    config = {**failback_with_data, "pvMigrateFlags": "--lbsvc-timeout 30m"}
+    with pytest.raises(pulumi.RunError) as raised:
+        run_program(config, stack="source")
+    assert "--lbsvc-timeout" in str(raised.value) and "--loadbalancer-timeout" in str(raised.value)
+    assert "3." in str(raised.value)
+    assert source_cluster.writes() == [] and dr_cluster.writes() == []
+
+
+def test_a_missing_pv_migrate_fails_a_switch_but_only_warns_in_steady_state(failback_with_data,
+                                                                           tmp_path):
+    missing = str(tmp_path / "nowhere" / "pv-migrate")
+    config = {**failback_with_data, "pvMigratePath": missing}
+    with pytest.raises(pulumi.RunError, match="pv-migrate"):
+        run_program(config, stack="source")
+    # The dr stack is steady here (DR serves); its copy direction is migratePvcData. A routine
+    # preview already says that the next cutover's copy would not start.
+    run = run_program({**config, "migratePvcData": True}, stack="dr")
+    assert run.outputs["transition"] == "none"
+    assert any("the next switch's data copy would fail" in w and missing in w
+               for w in run.messages("warning"))
