@@ -309,3 +309,28 @@ def test_a_missing_pv_migrate_fails_a_switch_but_only_warns_in_steady_state(fail
     assert run.outputs["transition"] == "none"
     assert any("the next switch's data copy would fail" in w and missing in w
                for w in run.messages("warning"))
+
+
+def test_a_returned_old_site_is_fenced_first_and_the_fencing_recorded(source_cluster, dr_cluster,
+                                                                      tmp_path):
+    # A disaster cutover left source untouched: it came back still running, with its old
+    # ledger (generation 4, source active); DR has served since generation 5.
+    populate(source_cluster, SOURCE_NS, deployments={"web": 3}, originals={"web": "3"},
+             ledger_annotations=ledger("source", 4))
+    populate(dr_cluster, DR_NS, deployments={"web": 3}, originals={"web": "3"},
+             ledger_annotations=ledger("dr", 5))
+    run = run_program(base_config(source_cluster, dr_cluster, tmp_path), stack="dr")
+
+    assert run.outputs["transition"] == "none" and run.outputs["fencing"] is True
+    web_source = patch(run, "source", "deployment", "web")
+    assert replicas_of(web_source) == 0
+    assert replicas_of(patch(run, "dr", "deployment", "web")) == 3
+    # Fencing comes before anything else: the scale-down depends only on the lease, and every
+    # DR step comes after the source side's.
+    assert web_source.dependencies == [run.named("switch-lease").urn]
+    assert patch(run, "dr", "deployment", "web").dependencies == [run.named("source-drain").urn]
+    for ledger_patch in run.of_type(NAMESPACE_PATCH):
+        notes = ledger_patch.inputs["metadata"]["annotations"]
+        assert notes[annotations.LEDGER_ACTIVE_SITE] == "dr"
+        assert notes[annotations.LEDGER_GENERATION] == "5"
+        assert notes[annotations.LEDGER_FENCED_AT]
