@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from kubernetes.client import ApiClient
-from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
@@ -245,6 +255,49 @@ def switch_diff(news: Mapping[str, Any]) -> DiffResult:
 
 def skipped_outputs(props: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
     return {**props, **extra, "result": SKIPPED}
+
+
+class SwitchStepProvider(SiteProvider):
+    """A step of a switch: checks its inputs, works only during a switch, undoes nothing.
+
+    Subclasses give ``id_prefix``, ``resource``, ``parse(props) -> (spec, Inputs)`` and
+    ``work(spec, props) -> outputs``.
+    """
+
+    id_prefix = "step"
+    resource = "SwitchStep"
+
+    def parse(self, props: Mapping[str, Any]) -> tuple[Any, Inputs]:
+        raise NotImplementedError
+
+    def work(self, spec: Any, props: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return self.parse(news)[1].check_result()
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return switch_diff(news)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"{self.id_prefix}-{uuid.uuid4().hex[:12]}", self._run(props))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._run(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, props)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """Nothing to undo: a gate changes nothing, a copy cannot be undone, the ledger frees
+        the lease; the record of what happened lives in the stack's history."""
+
+    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
+        if not is_switch(props):
+            return skipped_outputs(props)
+        spec, inputs = self.parse(props)
+        inputs.raise_if_failed(self.resource)
+        return self.work(spec, props)
 
 
 # ---- Kubernetes helpers -------------------------------------------------------------------

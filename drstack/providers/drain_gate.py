@@ -8,32 +8,21 @@ GET per workload, and sees pods a workload no longer owns (orphans still mountin
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from kubernetes.client import CoreV1Api
-from pulumi.dynamic import (
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    UpdateResult,
-)
+from pulumi.dynamic import Resource
 
 from drstack.model import Site
 from drstack.providers.base import (
     Clock,
     Inputs,
-    SiteProvider,
+    SwitchStepProvider,
     api_client,
-    is_switch,
     list_items,
-    skipped_outputs,
-    switch_diff,
     workload_entry,
 )
 
@@ -134,31 +123,13 @@ class DrainTimeout(Exception):
     """The old site's pods did not go away in time; the message names them."""
 
 
-class DrainGateProvider(SiteProvider):
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _, inputs = parse_drain(news)
-        return inputs.check_result()
+class DrainGateProvider(SwitchStepProvider):
+    id_prefix, resource = "drain", "DrainGate"
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return switch_diff(news)
+    def parse(self, props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
+        return parse_drain(props)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(f"drain-{uuid.uuid4().hex[:12]}", self._run(props))
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._run(news))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, props)
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """A gate changes nothing in a cluster: nothing to undo."""
-
-    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
-        if not is_switch(props):
-            return skipped_outputs(props)
-        spec, inputs = parse_drain(props)
-        inputs.raise_if_failed("DrainGate")
+    def work(self, spec: DrainSpec, props: dict[str, Any]) -> dict[str, Any]:
         waited, at_start = self.wait(spec)
         return {**props, "result": "drained", "waitedSeconds": waited, "podsAtStart": at_start}
 

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,23 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import (
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckResult, Resource
 
 from drstack.config import SiteConfig
 from drstack.model import Site
+from drstack.planner import PvcPair
 from drstack.providers.base import (
     Inputs,
-    SiteProvider,
+    SwitchStepProvider,
     is_switch,
-    skipped_outputs,
-    switch_diff,
 )
 from drstack.pvmigrate import (
     Endpoint,
@@ -53,15 +44,6 @@ from drstack.pvmigrate import (
 
 LOG_ROOT = Path(".drstack") / "logs"  # relative to the cwd: the program folder under the engine
 VERSION_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class PvcPair:
-    source: str  # claim name on the source site
-    dr: str  # claim name on the dr site
-
-    def on(self, site: Site) -> str:
-        return self.source if site is Site.SOURCE else self.dr
 
 
 @dataclass(frozen=True)
@@ -168,7 +150,9 @@ class MigrationNotStarted(Exception):
                          f"copied and nothing was changed by the copy step: {reason}")
 
 
-class PvcMigrationProvider(SiteProvider):
+class PvcMigrationProvider(SwitchStepProvider):
+    id_prefix, resource = "pvc", "PvcMigration"
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         spec, inputs = parse_migration(news)
         # Only a switch that copies something needs pv-migrate; skip it when inputs are unsure.
@@ -183,26 +167,10 @@ class PvcMigrationProvider(SiteProvider):
                 inputs.fail("pvMigratePath", str(exc))
         return inputs.check_result()
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return switch_diff(news)
+    def parse(self, props: Mapping[str, Any]) -> tuple[MigrationSpec, Inputs]:
+        return parse_migration(props)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(f"pvc-{uuid.uuid4().hex[:12]}", self._run(props))
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._run(news))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, props)
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """A copy cannot be undone, and the record of it lives in the stack's history."""
-
-    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
-        if not is_switch(props):
-            return skipped_outputs(props)
-        spec, inputs = parse_migration(props)
-        inputs.raise_if_failed("PvcMigration")
+    def work(self, spec: MigrationSpec, props: dict[str, Any]) -> dict[str, Any]:
         if not spec.pairs:
             return {**props, "result": "skipped: no PVC pairs", "direction": spec.direction}
         return {**props, **self.migrate(spec)}

@@ -7,33 +7,22 @@ a namespace with many workloads costs the API server the same two requests.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 from kubernetes.client import AppsV1Api, CoreV1Api
-from pulumi.dynamic import (
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    UpdateResult,
-)
+from pulumi.dynamic import Resource
 
 from drstack.model import Kind, Site
 from drstack.providers.base import (
     Clock,
     Inputs,
-    SiteProvider,
+    SwitchStepProvider,
     api_client,
     as_int,
-    is_switch,
     list_items,
-    skipped_outputs,
-    switch_diff,
     workload_entry,
 )
 
@@ -153,31 +142,13 @@ class ReadinessTimeout(Exception):
     """The new site did not become ready in time; the message has a table of what was not."""
 
 
-class ReadinessGateProvider(SiteProvider):
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _, inputs = parse_readiness(news)
-        return inputs.check_result()
+class ReadinessGateProvider(SwitchStepProvider):
+    id_prefix, resource = "ready", "ReadinessGate"
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return switch_diff(news)
+    def parse(self, props: Mapping[str, Any]) -> tuple[ReadinessSpec, Inputs]:
+        return parse_readiness(props)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(f"ready-{uuid.uuid4().hex[:12]}", self._run(props))
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._run(news))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, props)
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """A gate changes nothing in a cluster: nothing to undo."""
-
-    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
-        if not is_switch(props):
-            return skipped_outputs(props)
-        spec, inputs = parse_readiness(props)
-        inputs.raise_if_failed("ReadinessGate")
+    def work(self, spec: ReadinessSpec, props: dict[str, Any]) -> dict[str, Any]:
         site_seconds, per_workload = self.wait(spec)
         return {**props, "result": "ready", "siteReadySeconds": site_seconds,
                 "readySeconds": per_workload}

@@ -6,7 +6,6 @@ the lease and stops before it changes anything.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,18 +13,15 @@ from typing import Any
 
 import pulumi
 from kubernetes.client import CoreV1Api
-from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
+from pulumi.dynamic import Resource
 
 from drstack.cluster.lease import acquire_lease, release_lease
 from drstack.lease import LeaseHeld
 from drstack.model import Lease, Site
 from drstack.providers.base import (
     Inputs,
-    SiteProvider,
+    SwitchStepProvider,
     api_client,
-    is_switch,
-    skipped_outputs,
-    switch_diff,
 )
 
 
@@ -60,30 +56,13 @@ def parse_lease_inputs(props: Mapping[str, Any]) -> tuple[LeaseSpec, Inputs]:
     return spec, inputs
 
 
-class SwitchLeaseProvider(SiteProvider):
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        return parse_lease_inputs(news)[1].check_result()
+class SwitchLeaseProvider(SwitchStepProvider):
+    id_prefix, resource = "lease", "SwitchLease"
 
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return switch_diff(news)
+    def parse(self, props: Mapping[str, Any]) -> tuple[LeaseSpec, Inputs]:
+        return parse_lease_inputs(props)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(f"lease-{uuid.uuid4().hex[:12]}", self._run(props))
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(self._run(news))
-
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, props)
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """The ledger releases the lease; removing this resource changes nothing."""
-
-    def _run(self, props: dict[str, Any]) -> dict[str, Any]:
-        if not is_switch(props):
-            return skipped_outputs(props)
-        spec, inputs = parse_lease_inputs(props)
-        inputs.raise_if_failed("SwitchLease")
+    def work(self, spec: LeaseSpec, props: dict[str, Any]) -> dict[str, Any]:
         now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         lease = Lease(spec.holder, now, spec.transition, spec.from_site)
         taken: list[tuple[Site, str]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from drstack.config import SiteConfig, StackConfig, Strategy
-from drstack.model import Kind, Ledger, LivePvc, LiveWorkload, Site, SiteSnapshot, WorkloadRef
+from drstack.model import Ledger, LivePvc, LiveWorkload, Site, SiteSnapshot, WorkloadRef
 
 NOW = "2024-05-01T12:00:00Z"
 EARLIER = "2024-04-01T08:00:00Z"

@@ -6,6 +6,7 @@ dependencies, provider and retain_on_delete, which the plain mocks do not expose
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import runpy
 from dataclasses import dataclass, field
@@ -92,6 +93,9 @@ class _ListHandler(logging.Handler):
 
 def run_program(config: dict[str, Any], *, stack: str, preview: bool = True) -> ProgramRun:
     """Run __main__.py for ``stack`` with ``config`` (short keys); raises what the program raises."""
+    # Pulumi's sync helpers use the thread's current event loop; a test that ran a dynamic
+    # provider host call before may have closed it.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     monitor = _RecordingMonitor()
     handler = _ListHandler()
     logger = logging.getLogger(f"drstack-test-{id(handler)}")
