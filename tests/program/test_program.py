@@ -334,3 +334,30 @@ def test_a_returned_old_site_is_fenced_first_and_the_fencing_recorded(source_clu
         assert notes[annotations.LEDGER_ACTIVE_SITE] == "dr"
         assert notes[annotations.LEDGER_GENERATION] == "5"
         assert notes[annotations.LEDGER_FENCED_AT]
+
+
+def test_going_back_after_a_failed_failback_restores_dr_from_the_recorded_originals(
+        source_cluster, dr_cluster, tmp_path):
+    from drstack.lease import encode_lease
+    from drstack.model import Lease, Site
+
+    # The failback scaled DR to 0 (writing the originals on both sites), then its readiness
+    # gate failed: source is at 0 too, the ledger still says dr, source's lease is still held.
+    lease = {annotations.LEDGER_LEASE: encode_lease(
+        Lease("source", "2026-11-26T09:00:00+00:00", "failback#5", Site.DR))}
+    populate(source_cluster, SOURCE_NS, deployments={"web": 0}, originals={"web": "5"},
+             ledger_annotations={**ledger("dr", 4), **lease})
+    populate(dr_cluster, DR_NS, deployments={"web": 0}, originals={"web": "5"},
+             ledger_annotations={**ledger("dr", 4), **lease})
+    config = base_config(source_cluster, dr_cluster, tmp_path)
+    with pytest.raises(pulumi.RunError, match="a switch by stack 'source'"):
+        run_program(config, stack="dr")
+
+    run = run_program({**config, "breakLease": True}, stack="dr")
+    assert run.outputs["transition"] == "none"
+    assert replicas_of(patch(run, "dr", "deployment", "web")) == 5
+    assert replicas_of(patch(run, "source", "deployment", "web")) == 0
+    # Re-running the failback instead also works, and needs no override.
+    again = run_program(config, stack="source")
+    assert again.outputs["transition"] == "failback"
+    assert replicas_of(patch(again, "source", "deployment", "web")) == 5
