@@ -77,12 +77,13 @@ def resolve_original(
         return Resolution(Original(override, "replicaOverrides"), tuple(warnings))
     live_text = f"live replicas {on_last.replicas} on {last_active}" if on_last else (
         f"not readable on {last_active}")
+    rejected = "".join(f"; {w}" for w in warnings)
     return Resolution(
         None,
-        tuple(warnings),
+        (),  # the rejected annotations are in the error itself
         error=(
             f"{ref}: original replica count unknown ({live_text}, no valid "
-            f"{annotations.ORIGINAL_REPLICAS} annotation on either site). Fix: "
+            f"{annotations.ORIGINAL_REPLICAS} annotation on either site{rejected}). Fix: "
             f"pulumi config set --path 'drstack:replicaOverrides[0]' {ref}=COUNT"
         ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drstack.config import StackConfig
 from drstack.planner import Plan
-from drstack.pvmigrate import PvMigrateMissing, PvMigrateVersionUnknown, check_flags, detect_version
+from drstack.pvmigrate import PvMigrateError, check_flags, detect_version
 
 
 def pv_migrate_findings(config: StackConfig, plan: Plan) -> tuple[list[str], list[str]]:
@@ -19,7 +19,7 @@ def pv_migrate_findings(config: StackConfig, plan: Plan) -> tuple[list[str], lis
     try:
         version = detect_version(config.pv_migrate_path)
         findings = [str(problem) for problem in check_flags(config.pv_migrate_flags, version)]
-    except (PvMigrateMissing, PvMigrateVersionUnknown) as exc:
+    except PvMigrateError as exc:  # missing, unreadable or unsupported version
         findings = [str(exc)]
     if plan.copy.pairs:
         return findings, []

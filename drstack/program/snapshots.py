@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from kubernetes.client.exceptions import ApiException
+
 from drstack.cluster.client import connect
 from drstack.cluster.reader import read_site
 from drstack.cluster.retry import ClusterUnavailable
@@ -27,6 +29,8 @@ def read_snapshots(config: StackConfig) -> dict[Site, SiteSnapshot]:
             snapshots[site] = futures[site].result()
         except ClusterUnavailable as exc:
             problems.append(_unreachable_problem(config, site, exc))
+        except ApiException as exc:
+            problems.append(_refused_problem(config, site, exc))
     if problems:
         raise PlanError(problems)
     return snapshots
@@ -40,6 +44,20 @@ def _read(config: StackConfig, site: Site) -> SiteSnapshot:
                          count_ready_nodes=site is config.active_site)
     finally:
         api.close()
+
+
+def _refused_problem(config: StackConfig, site: Site, exc: ApiException) -> str:
+    # Only the status: the exception's own text carries the response headers and body.
+    answer = f"HTTP {exc.status} {exc.reason or ''}".strip()
+    if exc.status in (401, 403):
+        why = ("it did not accept the credentials" if exc.status == 401
+               else "the credentials may not read this namespace")
+        fix = (f"check the user of drstack:{site}Kubeconfig / drstack:{site}Context and its "
+               f"RBAC: drstack needs get/list on Deployments, StatefulSets, PVCs and the "
+               f"namespace {config.site(site).namespace!r}")
+    else:
+        why, fix = "it refused a read", "check the API server's logs, then run again"
+    return f"site {site}: the API server answered {answer} ({why}). Fix: {fix}"
 
 
 def _unreachable_problem(config: StackConfig, site: Site, exc: ClusterUnavailable) -> str:

@@ -315,12 +315,24 @@ def api_client(site: SiteConfig) -> Iterator[ApiClient]:
         client.close()
 
 
+# The most one LIST may wait for its answer (connect()'s default per-request timeout).
+MAX_REQUEST_SECONDS = 15.0
+
+
 def list_items(call: Callable[..., Any], *, what: str, deadline: float, **kwargs: Any) -> list[dict]:
     """One LIST through the retry policy; the raw JSON (no model validation, no deep copy)."""
     from drstack.cluster import retry
 
-    response = retry.call(lambda: call(_preload_content=False, **kwargs), what=what,
-                          deadline=deadline)
+    end = time.monotonic() + deadline
+
+    def once() -> Any:
+        # One attempt may not outlast the call's deadline: a hung API server would otherwise hold
+        # a gate for the client's whole per-request timeout past its own timeout.
+        left = max(end - time.monotonic(), 0.5)
+        return call(_preload_content=False, _request_timeout=min(left, MAX_REQUEST_SECONDS),
+                    **kwargs)
+
+    response = retry.call(once, what=what, deadline=deadline)
     body = json.loads(response.data)
     return list(body.get("items") or [])
 
