@@ -34,6 +34,9 @@ from drstack.config.load import SITE_KEY_PREFIX
 from drstack.model import Kind, Site
 
 STEADY = "none"  # the transition of a run that switches nothing
+# How often a gate looks again: the gate notices the last workload becoming ready within about
+# this long (bench/RESULTS.md), at two LISTs (one per kind) a poll.
+DEFAULT_POLL_SECONDS = 0.5
 SKIPPED = "skipped: no switch"
 SITES = tuple(s.value for s in Site)
 KINDS = tuple(k.value for k in Kind)

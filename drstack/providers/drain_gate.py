@@ -18,6 +18,7 @@ from pulumi.dynamic import Resource
 
 from drstack.model import Site
 from drstack.providers.base import (
+    DEFAULT_POLL_SECONDS,
     Clock,
     Inputs,
     SwitchStepProvider,
@@ -93,7 +94,7 @@ def parse_drain(props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
         workloads=tuple(workloads),
         claims=claims,
         timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
-        poll_seconds=inputs.positive_seconds("pollSeconds", 1.0),
+        poll_seconds=inputs.positive_seconds("pollSeconds", DEFAULT_POLL_SECONDS),
     )
     return spec, inputs
 
@@ -184,7 +185,7 @@ class DrainGate(Resource, module="drstack", name="DrainGate"):
         workloads: list[dict],
         claims: list[str],
         timeout_seconds: float,
-        poll_seconds: float = 1.0,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {

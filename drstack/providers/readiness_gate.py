@@ -17,6 +17,7 @@ from pulumi.dynamic import Resource
 
 from drstack.model import Kind, Site
 from drstack.providers.base import (
+    DEFAULT_POLL_SECONDS,
     Clock,
     Inputs,
     SwitchStepProvider,
@@ -80,7 +81,7 @@ def parse_readiness(props: Mapping[str, Any]) -> tuple[ReadinessSpec, Inputs]:
         transition=transition,
         workloads=tuple(workloads),
         timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
-        poll_seconds=inputs.positive_seconds("pollSeconds", 1.0),
+        poll_seconds=inputs.positive_seconds("pollSeconds", DEFAULT_POLL_SECONDS),
     )
     return spec, inputs
 
@@ -259,7 +260,7 @@ class ReadinessGate(Resource, module="drstack", name="ReadinessGate"):
         transition: str,
         workloads: list[dict],
         timeout_seconds: float,
-        poll_seconds: float = 1.0,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from drstack.config import Strategy
-from drstack.model import Site
 from drstack.planner import Phase, Plan, PlanError, PvcPair, Step, Transition, build_plan
 
-from .snapshots import DR, EARLIER, NOW, SOURCE, config, ledger, pvc, ref, snap, snaps, wl
+from .snapshots import DR, EARLIER, NOW, SOURCE, config, ledger, pvc, snap, snaps, wl
 
 COLD, WARM = Strategy.COLD, Strategy.WARM
 
@@ -508,12 +507,6 @@ def test_an_unreachable_passive_site_is_never_fenced():
     plan = plan_for(config(DR, old_site_unreachable=True), snapshots)
     assert plan.transition is Transition.NONE and not plan.fencing
     assert plan.ledger.fenced_at is None
-
-
-def test_ref_helper_sanity():
-    # The builders pair workloads by Kind/name exactly as the reader would.
-    assert ref("web") == ref("Deployment/web") != ref("StatefulSet/web")
-    assert Site.DR.other is SOURCE
 
 
 def test_a_site_without_ready_nodes_cannot_be_made_active():
