@@ -63,13 +63,13 @@ def declare_switch(config: StackConfig, plan: Plan,
 
 def _drain_gate(config: StackConfig, plan: Plan, snapshots: dict[Site, SiteSnapshot],
                 site: SiteSwitch, after: Sequence[pulumi.Resource]) -> DrainGate:
-    name = site.site.site
+    name = site.site
     claims = sorted(p.on(name) for p in plan.copy.pairs) if plan.copy else []
     workloads = [
         {"kind": w.ref.kind.value, "name": w.ref.name, "podLabels": dict(w.pod_labels)}
         for w in snapshots[name].workloads
     ]
-    return DrainGate(f"{name}-drain", site=name.value, namespace=site.site.namespace,
+    return DrainGate(f"{name}-drain", site=name.value, namespace=site.config.namespace,
                      transition=plan.transition_id, workloads=workloads, claims=claims,
                      timeout_seconds=config.drain_timeout,
                      opts=pulumi.ResourceOptions(parent=site, depends_on=list(after)))
@@ -90,10 +90,10 @@ def _copy(config: StackConfig, plan: Plan, site: SiteSwitch,
 
 def _readiness_gate(config: StackConfig, plan: Plan, site: SiteSwitch,
                     after: Sequence[pulumi.Resource]) -> ReadinessGate:
-    name = site.site.site
+    name = site.site
     workloads = [{"kind": w.ref.kind.value, "name": w.ref.name, "replicas": w.desired(name)}
                  for w in plan.workloads]
-    return ReadinessGate(f"{name}-ready", site=name.value, namespace=site.site.namespace,
+    return ReadinessGate(f"{name}-ready", site=name.value, namespace=site.config.namespace,
                          transition=plan.transition_id, workloads=workloads,
                          timeout_seconds=config.readiness_timeout,
                          opts=pulumi.ResourceOptions(parent=site, depends_on=list(after)))

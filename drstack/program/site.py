@@ -22,7 +22,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaPatchArgs
 
 from drstack import annotations
 from drstack.config import SiteConfig
-from drstack.model import Kind
+from drstack.model import Kind, Site
 from drstack.planner import LedgerRecord, WorkloadPlan
 
 # Our ReadinessGate does the waiting, with the operator's timeout and a table of what is not
@@ -35,19 +35,22 @@ PATCH_ANNOTATIONS = {
 
 
 class SiteSwitch(pulumi.ComponentResource):
+    config: SiteConfig
+    site: Site
     provider: k8s.Provider
     patches: list[pulumi.CustomResource]
 
-    def __init__(self, site: SiteConfig, role: str, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("drstack:index:Site", f"site {site.site}: {role}", {}, opts)
-        self.site = site
+    def __init__(self, config: SiteConfig, role: str, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("drstack:index:Site", f"site {config.site}: {role}", {}, opts)
+        self.config = config
+        self.site = config.site
         self.patches = []
         self.provider = k8s.Provider(
-            str(site.site),
-            kubeconfig=_kubeconfig_input(site),
-            context=site.context,
+            str(config.site),
+            kubeconfig=_kubeconfig_input(config),
+            context=config.context,
             # Stable, so that a new kubeconfig path or token does not replace every patch.
-            cluster_identifier=f"drstack-{site.site}",
+            cluster_identifier=f"drstack-{config.site}",
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -66,10 +69,10 @@ class SiteSwitch(pulumi.ComponentResource):
 
     def _patch(self, workload: WorkloadPlan,
                depends_on: Sequence[pulumi.Resource]) -> pulumi.CustomResource:
-        site = self.site.site
+        site = self.site
         metadata = ObjectMetaPatchArgs(
             name=workload.ref.name,
-            namespace=self.site.namespace,
+            namespace=self.config.namespace,
             annotations={annotations.ORIGINAL_REPLICAS: str(workload.original),
                          **PATCH_ANNOTATIONS},
         )
@@ -86,9 +89,9 @@ class SiteSwitch(pulumi.ComponentResource):
     def write_ledger(self, ledger: LedgerRecord,
                      depends_on: Sequence[pulumi.Resource]) -> NamespacePatch:
         return NamespacePatch(
-            f"{self.site.site}-ledger",
+            f"{self.site}-ledger",
             metadata=ObjectMetaPatchArgs(
-                name=self.site.namespace,
+                name=self.config.namespace,
                 annotations={**ledger.annotations(), **PATCH_ANNOTATIONS},
             ),
             opts=self.child_opts(depends_on),

@@ -21,7 +21,7 @@ import drstack.cluster.client as cluster_client
 import drstack.cluster.reader as cluster_reader
 from drstack.cluster.retry import ClusterUnavailable
 from drstack.providers import SKIPPED, DrainGateProvider, PvcMigrationProvider, ReadinessGateProvider
-from tests.faults import K8S_PROVIDER, run, write_paths
+from tests.faults import K8S_PROVIDER, dynamic, run, write_paths
 from tests.fakekube import FakeKubeServer, objects
 from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 from tests.providers.conftest import DR_NS as GATE_DR_NS
@@ -234,7 +234,7 @@ def test_disaster_cutover_never_contacts_nor_declares_anything_for_the_old_site(
     assert "source-drain" not in captured.names()
     # The copy step stays in the stack (as in steady state) but is inert: no pairs and no
     # transition, so its provider returns at once without pv-migrate or any cluster.
-    for copy in [r for r in captured.dynamic() if r.name.startswith("pvc-copy")]:
+    for copy in [r for r in dynamic(captured) if r.name.startswith("pvc-copy")]:
         assert copy.inputs["pairs"] == [] and copy.inputs["transition"] == "none"
         props = {k: v for k, v in copy.inputs.items() if not k.startswith("__")}
         assert PvcMigrationProvider().create(props).outs["result"] == SKIPPED

@@ -19,7 +19,7 @@ import yaml
 
 from drstack import annotations
 from drstack.providers import PvcMigrationProvider
-from tests.faults import run, write_paths
+from tests.faults import dynamic, run, write_paths
 from tests.fakekube import FakeKubeServer
 from tests.fakekube import objects as k8s
 from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
@@ -320,7 +320,7 @@ def test_shell_metacharacters_in_pvMigrateFlags_are_never_executed(
     # Accepted: the copy is declared with the flags as literal words...
     assert captured.error is None, captured.error
     expected = [_filled(word, marker) for word in literal]
-    (copy,) = [r for r in captured.dynamic() if r.name.startswith("pvc-copy")]
+    (copy,) = [r for r in dynamic(captured) if r.name.startswith("pvc-copy")]
     assert copy.inputs["flags"] == expected
 
     # ... and the provider hands each to pv-migrate as one argv element, never to a shell.

@@ -17,7 +17,7 @@ import pytest
 import drstack.providers.pvc_migration as pvc_migration
 from drstack.providers import MigrationNotStarted, PvcMigrationProvider
 from drstack.pvmigrate import MigrationFailed
-from tests.faults import run, write_paths
+from tests.faults import dynamic, run, write_paths
 from tests.fakekube import FakeKubeServer
 from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 from tests.providers.conftest import Sites, configured, sites  # noqa: F401 (fixture)
@@ -218,7 +218,7 @@ def test_program_declares_the_configured_migration_timeout(failback_with_copy, t
     captured = run({**failback_with_copy, "pvMigratePath": str(binary),
                     "migrationTimeout": "1h30m"}, stack="source")
     assert captured.error is None, captured.error
-    (copy,) = [r for r in captured.dynamic() if r.name.startswith("pvc-copy")]
+    (copy,) = [r for r in dynamic(captured) if r.name.startswith("pvc-copy")]
     assert copy.inputs["timeoutSeconds"] == 5400
     assert copy.inputs["pairs"] == [{"source": "web-data", "dr": "web-data"}]
     assert os.path.samefile(copy.inputs["pvMigratePath"], binary)

@@ -27,7 +27,16 @@ from drstack.providers import (
     ReadinessTimeout,
 )
 from drstack.pvmigrate import MigrationFailed
-from tests.faults import K8S_PROVIDER, SECRET_SIG, SIG_KEY, Captured, dump, run, without_secrets
+from tests.faults import (
+    K8S_PROVIDER,
+    SECRET_SIG,
+    SIG_KEY,
+    Captured,
+    dump,
+    dynamic,
+    run,
+    without_secrets,
+)
 from tests.fakekube import FakeKubeServer, objects
 from tests.program.scenario import DR_NS, SOURCE_NS, ledger, populate
 from tests.providers.conftest import configured
@@ -95,18 +104,18 @@ def test_program_registers_the_kubeconfigs_only_as_secrets(failback_with_copy, t
     # The inline kubeconfigs were really used: both sites answered the tokens' requests.
     assert source_cluster.requests and all(r.status == 200 for r in source_cluster.requests)
     assert dr_cluster.requests and all(r.status == 200 for r in dr_cluster.requests)
-    assert {r.name for r in captured.dynamic()} >= {"dr-drain", "pvc-copy-into-source",
+    assert {r.name for r in dynamic(captured)} >= {"dr-drain", "pvc-copy-into-source",
                                                      "source-ready"}
 
     # On the wire (what the engine stores in the state), each provider's kubeconfig is a
     # Pulumi secret, and nothing else anywhere holds a token.
-    raw = dict(captured.raw)
+    raw = {r.name: r.wire for r in captured.registrations}
     for site in ("source", "dr"):
         kubeconfig = raw[site]["kubeconfig"]
         assert isinstance(kubeconfig, dict) and kubeconfig.get(SIG_KEY) == SECRET_SIG, (
             f"the {site} provider's kubeconfig is sent in plain text")
         assert tokens[site] in kubeconfig["value"]  # the secret is the real kubeconfig
-    for name, obj in captured.raw:
+    for name, obj in ((r.name, r.wire) for r in captured.registrations):
         assert_hidden(tokens, without_secrets(obj), where=f"the wire form of {name}")
 
     # As deserialized by the monitor, likewise.
@@ -116,7 +125,7 @@ def test_program_registers_the_kubeconfigs_only_as_secrets(failback_with_copy, t
         assert r.inputs["kubeconfig"].get(SIG_KEY) == SECRET_SIG
 
     # The pickled dynamic providers carry no config at all.
-    for r in captured.dynamic():
+    for r in dynamic(captured):
         pickled = base64.b64decode(r.inputs["__provider"])
         assert_hidden(tokens, pickled, where=f"the pickled provider of {r.name}")
         assert b"users" not in pickled and b"127.0.0.1" not in pickled
@@ -133,7 +142,7 @@ def test_steady_state_with_inline_kubeconfigs_shows_no_token(source_cluster, dr_
     captured = run_secret(inline_config(source_cluster, dr_cluster, tokens), stack="dr")
     assert captured.error is None, captured.error
     assert captured.outputs["transition"] == "none"
-    for name, obj in captured.raw:
+    for name, obj in ((r.name, r.wire) for r in captured.registrations):
         assert_hidden(tokens, without_secrets(obj), where=f"the wire form of {name}")
     assert_hidden(tokens, captured.outputs, [m for _, m in captured.logs], where="outputs/logs")
 

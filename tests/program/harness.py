@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.settings import ROOT
 
@@ -30,6 +31,8 @@ class Registration:
     provider: str
     retain_on_delete: bool
     inputs: dict[str, Any]
+    # The inputs as sent to the engine (JSON of the protobuf), secrets still wrapped.
+    wire: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -37,6 +40,11 @@ class ProgramRun:
     registrations: list[Registration]
     outputs: dict[str, Any]
     logs: list[tuple[str, str]] = field(default_factory=list)
+    # What the program raised (execute() only; run_program() raises it).
+    error: BaseException | None = None
+
+    def names(self) -> list[str]:
+        return [r.name for r in self.registrations]
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -78,6 +86,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                 provider=request.provider,
                 retain_on_delete=request.retainOnDelete,
                 inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                wire=json_format.MessageToDict(request.object),
             ))
         return response
 
@@ -91,8 +100,21 @@ class _ListHandler(logging.Handler):
         self.records.append((record.levelname.lower(), record.getMessage()))
 
 
-def run_program(config: dict[str, Any], *, stack: str, preview: bool = True) -> ProgramRun:
+def run_program(config: dict[str, Any], *, stack: str, preview: bool = True,
+                secret_keys: tuple[str, ...] = ()) -> ProgramRun:
     """Run __main__.py for ``stack`` with ``config`` (short keys); raises what the program raises."""
+    run = execute(config, stack=stack, preview=preview, secret_keys=secret_keys)
+    if run.error is not None:
+        raise run.error
+    return run
+
+
+def execute(config: dict[str, Any], *, stack: str, preview: bool = True,
+            secret_keys: tuple[str, ...] = ()) -> ProgramRun:
+    """Like run_program, but keeps what was declared and logged when the program fails.
+
+    ``secret_keys`` are marked secret, as ``pulumi config set --secret`` does.
+    """
     # Pulumi's sync helpers use the thread's current event loop; a test that ran a dynamic
     # provider host call before may have closed it.
     asyncio.set_event_loop(asyncio.new_event_loop())
@@ -105,16 +127,25 @@ def run_program(config: dict[str, Any], *, stack: str, preview: bool = True) -> 
     ROOT.set(None)  # a fresh root stack, so exports of earlier runs do not leak in
     mocks.set_mocks(_Mocks(), project="drstack", stack=stack, preview=preview, monitor=monitor,
                     logger=logger)
-    pulumi.runtime.set_all_config({f"drstack:{k}": _as_config_text(v) for k, v in config.items()})
+    pulumi.runtime.set_all_config(
+        {f"drstack:{k}": _as_config_text(v) for k, v in config.items()},
+        secret_keys=[f"drstack:{k}" for k in secret_keys],
+    )
 
     @pulumi.runtime.test
     def program() -> None:
         runpy.run_path(str(MAIN), run_name="__main__")
 
-    program()
+    error: BaseException | None = None
+    try:
+        program()
+    except Exception as exc:  # noqa: BLE001 - handed to the caller
+        error = exc
+    finally:
+        pulumi.runtime.set_all_config({}, secret_keys=[])
     root = ROOT.get()
     outputs = dict(root.outputs) if root is not None else {}
-    return ProgramRun(monitor.registrations, outputs, handler.records)
+    return ProgramRun(monitor.registrations, outputs, handler.records, error)
 
 
 def _as_config_text(value: Any) -> str:
