@@ -36,6 +36,8 @@ class Step:
     site: Site
 
     def __str__(self) -> str:
+        if self.phase is Phase.COPY:  # into the site; always from the other one
+            return f"copy {self.site.other} -> {self.site}"
         return f"{self.phase} {self.site}"
 
 

@@ -11,7 +11,7 @@ from drstack.planner import Plan
 def plan_table(plan: Plan) -> str:
     head = (f"drstack: {plan.transition} to {plan.active_site} (last active: "
             f"{plan.last_active_site}, from {plan.last_active_reason}); strategy {plan.strategy}; "
-            f"order: {', '.join(str(step) for step in plan.steps)}, ledger")
+            f"order: lease, {', '.join(str(step) for step in plan.steps)}, ledger")
     rows = [("workload", "site", "live -> desired", "original (from)")]
     for w in plan.workloads:
         for site in Site:
