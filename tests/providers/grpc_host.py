@@ -65,11 +65,13 @@ class ProviderHost:
         self.port: int | None = None
 
     def start(self) -> ProviderHost:
-        env = dict(os.environ)
-        # The host unpickles providers by reference: drstack must be importable in it.
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT),
-                                                          env.get("PYTHONPATH")]))
-        env["PULUMI_PROJECT"] = "drstack"
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PULUMI_PROJECT")}
+        # The host unpickles providers by reference, so drstack must be importable in it. The
+        # engine starts it in the program folder, where `python -m` finds drstack through the
+        # cwd alone; a host started elsewhere (to keep pv-migrate logs out of the repo) is
+        # given the repo on PYTHONPATH instead.
+        if self.cwd.resolve() != REPO_ROOT.resolve():
+            env["PYTHONPATH"] = str(REPO_ROOT)
         self.process = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.dynamic"],
             cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
