@@ -253,13 +253,14 @@ def test_controller_helpers_roll_out_pods_and_claims(source_cluster: FakeKubeSer
     assert source_cluster.count() == 0  # helpers are not logged
 
 
-def test_list_of_a_thousand_deployments_is_quick(api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+def test_a_list_returns_every_one_of_a_thousand_deployments(api: client.ApiClient,
+                                                            source_cluster: FakeKubeServer) -> None:
+    # No paging in the fake: one LIST answers them all (its speed is measured in bench/).
     for i in range(1000):
         source_cluster.put(objects.deployment(f"d{i:04d}", 1), namespace="app")
-    start = time.monotonic()
     raw = apps_api(api).list_namespaced_deployment("app", _preload_content=False)
     items = json.loads(raw.data)["items"]
-    assert len(items) == 1000 and time.monotonic() - start < 1.0
+    assert sorted(i["metadata"]["name"] for i in items) == [f"d{i:04d}" for i in range(1000)]
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
