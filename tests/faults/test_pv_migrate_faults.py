@@ -26,12 +26,8 @@ from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrat
 PAIRS = [{"source": "data-db-0", "dr": "data-db-0"}, {"source": "web-data", "dr": "web-data-dr"}]
 
 
-@pytest.fixture(autouse=True)
-def in_program_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "program"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    return folder
+# Under the engine the cwd is the program folder; the logs go under it.
+pytestmark = pytest.mark.usefixtures("in_program_folder")
 
 
 def copy_props(binary: Path | str, **over: Any) -> dict[str, Any]:

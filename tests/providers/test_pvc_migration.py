@@ -17,13 +17,8 @@ from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrat
 PAIRS = [{"source": "data", "dr": "data-dr"}]
 
 
-@pytest.fixture(autouse=True)
-def in_program_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # Under the engine the cwd is the program folder; the logs go under it.
-    folder = tmp_path / "program"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    return folder
+# Under the engine the cwd is the program folder; the logs go under it.
+pytestmark = pytest.mark.usefixtures("in_program_folder")
 
 
 def props(binary: Path | str, **over: object) -> dict:
