@@ -38,9 +38,11 @@ def test_each_shipped_stack_activates_its_own_site_and_loads(stack, tmp_path):
     values = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     assert values["drstack:activeSite"] == stack
     raw = {k.split(":", 1)[1]: v for k, v in values.items()}
-    # The shipped kubeconfig paths are placeholders; point them at a real file to load the rest.
+    # The shipped kubeconfig paths are the sandbox's (made by `sandbox up`); a stand-in file
+    # with the same contexts loads the rest.
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text("apiVersion: v1\nkind: Config\ncontexts: [{name: c, context: {}}]\n")
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n"
+                          "contexts: [{name: source, context: {}}, {name: dr, context: {}}]\n")
     raw.update(sourceKubeconfig=str(kubeconfig), drKubeconfig=str(kubeconfig))
     assert load_config(raw, stack=stack).active_site.value == stack
 

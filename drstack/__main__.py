@@ -1,0 +1,52 @@
+"""``python -m drstack``: the commands around the Pulumi program.
+
+  sandbox up|down|status   a local pair of clusters with the demo application
+  drill                    a cutover and a failback with the real Pulumi CLI, timed
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from drstack.toolchain import ToolsMissing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m drstack", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    sandbox = commands.add_parser("sandbox", help="local clusters source and dr")
+    sandbox.add_argument("action", choices=("up", "down", "status"))
+    sandbox.add_argument("--json", action="store_true", help="status as JSON")
+    drill = commands.add_parser("drill", help="cutover then failback, timed, with the real CLI")
+    drill.add_argument("--project", default=None,
+                       help="the drstack project folder (default: this checkout)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "sandbox":
+            return _sandbox(args)
+        from drstack.drill import run_drill
+
+        return run_drill(project=args.project)
+    except ToolsMissing as exc:
+        print(f"drstack: {exc}", file=sys.stderr)
+        return 2
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from drstack.sandbox.sandbox import Sandbox, dumps, status_lines
+
+    box = Sandbox()
+    if args.action == "up":
+        box.up()
+    elif args.action == "down":
+        box.down()
+    else:
+        statuses = box.status()
+        print(dumps(statuses) if args.json else "\n".join(status_lines(statuses)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
