@@ -1,0 +1,107 @@
+"""One test's view of the real clusters: its namespaces, its project copy, its Pulumi CLI."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from drstack import annotations
+from drstack.model import Site
+from drstack.pulumi_cli import PulumiCli
+from drstack.sandbox.cluster import LocalCluster
+
+PLURAL = {"Deployment": "deployments", "StatefulSet": "statefulsets"}
+DEMO = (("Deployment", "web", 3), ("Deployment", "api", 2), ("StatefulSet", "db", 1))
+
+
+@dataclass
+class E2eApp:
+    clusters: dict[Site, LocalCluster]
+    namespaces: dict[Site, str]
+    project: Path
+    cli: PulumiCli
+    tmp: Path
+    # Extra stack config (short key -> value), per stack, written with the site keys.
+    extra: dict[str, dict[str, Any]] = field(default_factory=lambda: {"source": {}, "dr": {}})
+
+    # ---- the stacks -------------------------------------------------------------------------
+
+    def kubeconfig(self, site: Site) -> Path:
+        """User ``drstack``: only what drstack/rbac/drstack-rbac.yaml grants."""
+        return self.clusters[site].folder / "drstack.kubeconfig"
+
+    def site_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {}
+        for site in Site:
+            config[f"{site.value}Kubeconfig"] = str(self.kubeconfig(site))
+            config[f"{site.value}Context"] = site.value
+            config[f"{site.value}Namespace"] = self.namespaces[site]
+        return config
+
+    def write_stack(self, stack: str) -> None:
+        """Pulumi.<stack>.yaml with the site keys and ``extra``; keeps its encryption salt."""
+        path = self.project / f"Pulumi.{stack}.yaml"
+        doc = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+        values = {**self.site_config(), **self.extra[stack]}
+        doc["config"] = {f"drstack:{k}": v for k, v in values.items()}
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    def configure(self, stack: str, **values: Any) -> None:
+        self.extra[stack].update(values)
+        self.write_stack(stack)
+
+    # ---- the clusters -----------------------------------------------------------------------
+
+    def get(self, site: Site, kind: str, name: str) -> dict[str, Any]:
+        ns = self.namespaces[site]
+        return self.clusters[site].request("GET", f"/apis/apps/v1/namespaces/{ns}/{PLURAL[kind]}/{name}")
+
+    def replicas(self, site: Site) -> dict[str, int]:
+        """Workload name -> spec.replicas, for the demo application."""
+        return {name: self.get(site, kind, name)["spec"]["replicas"] for kind, name, _ in DEMO}
+
+    def originals(self, site: Site) -> dict[str, str | None]:
+        return {name: (self.get(site, kind, name)["metadata"].get("annotations") or {}).get(
+            annotations.ORIGINAL_REPLICAS) for kind, name, _ in DEMO}
+
+    def pods(self, site: Site) -> list[dict[str, Any]]:
+        ns = self.namespaces[site]
+        return self.clusters[site].request("GET", f"/api/v1/namespaces/{ns}/pods")["items"]
+
+    def ready_pods(self, site: Site) -> dict[str, int]:
+        """Workload name -> pods Running and Ready (and not being deleted)."""
+        counts = {name: 0 for _, name, _ in DEMO}
+        for pod in self.pods(site):
+            labels = pod["metadata"].get("labels") or {}
+            ready = any(c["type"] == "Ready" and c["status"] == "True"
+                        for c in pod.get("status", {}).get("conditions", []))
+            name = labels.get("app.kubernetes.io/name")
+            if name in counts and ready and not pod["metadata"].get("deletionTimestamp"):
+                counts[name] += 1
+        return counts
+
+    def ledger(self, site: Site) -> dict[str, str]:
+        ns = self.clusters[site].request("GET", f"/api/v1/namespaces/{self.namespaces[site]}")
+        notes = ns["metadata"].get("annotations") or {}
+        return {k.removeprefix("drstack.io/"): v for k, v in notes.items()
+                if k.startswith("drstack.io/")}
+
+    def scale_by_hand(self, site: Site, kind: str, name: str, replicas: int) -> None:
+        """As `kubectl scale` does: a PATCH of the scale subresource, as the cluster admin."""
+        ns = self.namespaces[site]
+        self.clusters[site].request(
+            "PATCH", f"/apis/apps/v1/namespaces/{ns}/{PLURAL[kind]}/{name}/scale",
+            {"spec": {"replicas": replicas}}, content_type="application/merge-patch+json")
+
+    def wait_until(self, check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+        """Until the clusters' own controllers have acted (kwok, the ReplicaSet controller)."""
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not within {timeout:g}s: {what}")
+            time.sleep(0.2)
