@@ -51,6 +51,12 @@ class SiteSwitch(pulumi.ComponentResource):
             context=config.context,
             # Stable, so that a new kubeconfig path or token does not replace every patch.
             cluster_identifier=f"drstack-{config.site}",
+            # `refresh: always` refreshes with the providers in the state, before the program
+            # runs: with a site lost, the refresh would fail with the provider's own message
+            # and drstack's (the exact commands of a disaster switch) would never show. This
+            # drops a lost site's patches from the refreshed state instead; the patches are
+            # retained on delete, so no cluster is written.
+            delete_unreachable=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
 

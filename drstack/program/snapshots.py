@@ -65,6 +65,20 @@ def _unreachable_problem(config: StackConfig, site: Site, exc: ClusterUnavailabl
         return (f"site {site} (being made active) cannot be reached: {exc}. drstack cannot switch "
                 "to a site it cannot reach; fix the connection (drstack:"
                 f"{site}Kubeconfig / {site}Context) and run again")
-    return (f"site {site} cannot be reached: {exc}. If it is really lost (a disaster), switch "
-            f"without it: pulumi config set drstack:oldSiteUnreachable true (it must then be "
-            f"fenced when it returns); otherwise fix the connection and run again")
+    return (f"site {site} cannot be reached: {exc}.\n"
+            f"    If it is really lost (a disaster), switch without it, in this order:\n"
+            f"{disaster_commands(config.stack, site)}\n"
+            f"    Otherwise, fix the connection and run again.")
+
+
+def disaster_commands(stack: str, lost: Site) -> str:
+    """The commands of a switch without the lost site, then of its fencing, as an operator
+    types them (README: "When the old site is gone")."""
+    lines = (
+        f"pulumi config set -s {stack} drstack:oldSiteUnreachable true",
+        f'pulumi up -s {stack} -m "disaster switch to {stack}: {lost} unreachable"',
+        f"# and as soon as {lost} is back, before anything else, fence it (scales it to 0):",
+        f"pulumi config set -s {stack} drstack:oldSiteUnreachable false",
+        f'pulumi up -s {stack} -m "fence {lost}"',
+    )
+    return "\n".join(f"      {line}" for line in lines)

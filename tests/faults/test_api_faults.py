@@ -139,7 +139,14 @@ def test_old_site_refusing_longer_than_the_deadline_fails_naming_site_call_and_f
     assert "site dr cannot be reached" in message
     assert "read namespace my-app-dr on site dr" in message  # the call
     assert "gave up after" in message and "refused" in message.lower()
-    assert "pulumi config set drstack:oldSiteUnreachable true" in message  # the way out
+    # The way out: the exact commands, in order, for the stack being run.
+    commands = [line.strip() for line in message.splitlines() if line.strip().startswith("pulumi")]
+    assert commands == [
+        "pulumi config set -s source drstack:oldSiteUnreachable true",
+        'pulumi up -s source -m "disaster switch to source: dr unreachable"',
+        "pulumi config set -s source drstack:oldSiteUnreachable false",
+        'pulumi up -s source -m "fence dr"',
+    ]
     assert "Traceback" not in message
     assert elapsed < short_deadline + 2.0
     # Nothing was declared, nothing written on the reachable site.

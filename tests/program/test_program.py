@@ -141,6 +141,16 @@ def test_one_provider_per_site_with_a_stable_cluster_identifier(after_cutover):
             assert r.provider.startswith(providers[site].urn)
 
 
+def test_site_providers_drop_a_lost_sites_patches_on_refresh_rather_than_fail(after_cutover):
+    # Found on the real engine: `refresh: always` refreshes with the providers in the state
+    # before the program runs, so a lost site failed the refresh with pulumi-kubernetes' own
+    # message and drstack's disaster commands never showed (tests/e2e/test_real_faults.py).
+    run = run_program(after_cutover, stack="source")
+
+    for provider in run.of_type("pulumi:providers:kubernetes"):
+        assert provider.inputs["deleteUnreachable"] == "true"
+
+
 def test_patches_force_replicas_with_one_field_manager_and_are_retained(after_cutover):
     run = run_program(after_cutover, stack="source")
 
