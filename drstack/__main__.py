@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from drstack.toolchain import ToolsMissing
+from drstack.toolchain import ToolsMissing, current_project
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--json", action="store_true", help="status as JSON")
     drill = commands.add_parser("drill", help="cutover then failback, timed, with the real CLI")
     drill.add_argument("--project", default=None,
-                       help="the drstack project folder (default: this checkout)")
+                       help="the drstack project folder (default: the current folder if it is "
+                            "one, else this checkout)")
     args = parser.parse_args(argv)
     try:
         if args.command == "sandbox":
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     from drstack.sandbox.sandbox import Sandbox, dumps, status_lines
 
-    box = Sandbox()
+    box = Sandbox(project=current_project())
     if args.action == "up":
         box.up()
     elif args.action == "down":

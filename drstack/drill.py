@@ -20,11 +20,12 @@ from drstack.model import Site
 from drstack.pulumi_cli import PulumiEnv
 from drstack.sandbox.sandbox import Sandbox
 from drstack.sandbox.stack_files import read_config, stack_file
-from drstack.toolchain import PROJECT_ROOT, TOOLS_BIN
+from drstack.toolchain import TOOLS_BIN, current_project
 
 STEP_ORDER = ("lease", "scale-down", "drain", "copy", "scale-up", "ready", "ledger")
-# Engine operations that change or check something in an update (a refresh is not a step).
-_WORKING_OPS = {"create", "update", "replace", "create-replacement", "same"}
+# Engine operations that change something (a refresh is not a step; an unchanged resource
+# did not run).
+_WORKING_OPS = {"create", "update", "replace", "create-replacement"}
 
 
 @dataclass
@@ -121,8 +122,7 @@ def switch(ws: auto.LocalWorkspace, stack_name: str, message: str,
     stack = auto.Stack.create_or_select(stack_name, ws)
     started = time.monotonic()
     preview = stack.preview(diff=True)
-    say(f"  preview: {time.monotonic() - started:.2f}s, "
-        f"{_changes(preview.change_summary)} ({preview.stdout.count(chr(10))} lines of diff)")
+    say(f"  preview: {time.monotonic() - started:.2f}s, {_changes(preview.change_summary)}")
     # Info messages (the plan table) come on stderr under the Automation API.
     for line in _plan_lines(preview.stderr):
         say(f"  | {line}")
@@ -135,8 +135,15 @@ def switch(ws: auto.LocalWorkspace, stack_name: str, message: str,
     return timer.steps(Site(stack_name))
 
 
+def active_site(ws: auto.LocalWorkspace) -> Site:
+    """Which site serves now: a preview of the dr stack plans "none" when dr does."""
+    preview = auto.Stack.create_or_select("dr", ws).preview()
+    head = next(iter(_plan_lines(preview.stderr)), "")
+    return Site.DR if head.startswith("drstack: none to dr") else Site.SOURCE
+
+
 def run_drill(project: str | None = None, say=print) -> int:
-    folder = Path(project).resolve() if project else PROJECT_ROOT
+    folder = Path(project).resolve() if project else current_project()
     box = Sandbox(project=folder)
     env = None
     if uses_sandbox(folder, box):
@@ -150,9 +157,12 @@ def run_drill(project: str | None = None, say=print) -> int:
     else:
         say("drill: on the clusters the stack files name, with your own Pulumi CLI and login")
     ws = workspace(folder, env)
-    for stack_name, title in (("dr", "cutover"), ("source", "failback")):
-        say(f"drill: {title} (pulumi up -s {stack_name})")
-        switch(ws, stack_name, f"drstack drill: {title}", say)
+    # Away from the site that serves now, then back: two real switches whatever the start.
+    first = active_site(ws).other
+    for site in (first, first.other):
+        title = "cutover" if site is Site.DR else "failback"
+        say(f"drill: {title} (pulumi up -s {site})")
+        switch(ws, site.value, f"drstack drill: {title}", say)
     exports = f"source {box.folder / 'env.sh'} && " if env else ""
     say(f"audit trail: {exports}pulumi stack history -s dr && pulumi stack history -s source")
     return 0

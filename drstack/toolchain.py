@@ -13,6 +13,14 @@ import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def current_project() -> Path:
+    """The drstack project the commands act on: the current folder when it is one (as for
+    the Pulumi CLI), else this checkout."""
+    here = Path.cwd()
+    return here if (here / "Pulumi.yaml").is_file() and (here / "__main__.py").is_file() \
+        else PROJECT_ROOT
 TOOLS_BIN = Path(os.environ.get("DRSTACK_TOOLS_BIN", PROJECT_ROOT / ".tools" / "bin"))
 
 PULUMI_TOOLS = ("pulumi", "pulumi-language-python", "pulumi-language-python-exec",
