@@ -89,10 +89,12 @@ class PulumiCli:
                 *args]
 
     def run(self, *args: str, check: bool = True, timeout: float | None = 900,
-            ) -> subprocess.CompletedProcess[str]:
-        """Run one command; stdout and stderr together in ``.stdout``."""
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run one command; stdout and stderr together in ``.stdout``. ``stdin``: its input
+        (a secret for `config set --secret` goes there, not into argv)."""
         argv = self.argv(*args)
-        result = subprocess.run(argv, env=self.environ(), stdin=subprocess.DEVNULL,
+        result = subprocess.run(argv, env=self.environ(), input=stdin,
+                                stdin=None if stdin is not None else subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 timeout=timeout, check=False)
         if check and result.returncode != 0:

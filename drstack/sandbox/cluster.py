@@ -90,7 +90,7 @@ class LocalCluster:
         """Component -> whether its process is alive."""
         state = self.state()
         pids = state.pids if state else {}
-        return {c: c in pids and _alive(pids[c]) for c in COMPONENTS}
+        return {c: c in pids and process_alive(pids[c]) for c in COMPONENTS}
 
     def admin_token(self) -> str:
         config = yaml.safe_load(self.kubeconfig.read_text())
@@ -123,20 +123,26 @@ class LocalCluster:
             token = tokens[ADMIN]
             _wait_for(lambda: self._api_ok(api_port, token, "/readyz"), "kube-apiserver",
                       self.log("kube-apiserver"), pids["kube-apiserver"])
-            for component, argv in (
-                ("kube-controller-manager", self._controller_manager_argv()),
-                ("kube-scheduler", self._scheduler_argv()),
-                ("kwok", self._kwok_argv()),
-            ):
-                pids[component] = self._spawn(component, argv)
-                self._save(state)
             self._add_nodes(nodes)
-            _wait_for(lambda: self._ready_nodes(api_port, token) >= nodes, "kwok (Ready nodes)",
-                      self.log("kwok"), pids["kwok"])
+            self._start_controllers(state)
         except BaseException:
             self.stop()
             raise
         return state
+
+    def _start_controllers(self, state: ClusterState) -> None:
+        """Controller-manager, scheduler and kwok; returns once every node is Ready."""
+        for component, argv in (
+            ("kube-controller-manager", self._controller_manager_argv()),
+            ("kube-scheduler", self._scheduler_argv()),
+            ("kwok", self._kwok_argv()),
+        ):
+            state.pids[component] = self._spawn(component, argv)
+            self._save(state)
+        nodes = len(self.request("GET", "/api/v1/nodes")["items"])
+        token = self.admin_token()
+        _wait_for(lambda: self._ready_nodes(state.api_port, token) >= nodes,
+                  "kwok (Ready nodes)", self.log("kwok"), state.pids["kwok"])
 
     def stop(self) -> list[str]:
         """Stop every process of this cluster; returns the components that were running."""
@@ -146,7 +152,7 @@ class LocalCluster:
         stopped = []
         for component in reversed(COMPONENTS):
             pid = state.pids.get(component)
-            if pid is not None and _alive(pid):
+            if pid is not None and process_alive(pid):
                 _terminate(pid)
                 stopped.append(component)
         self.state_file.unlink(missing_ok=True)
@@ -155,20 +161,25 @@ class LocalCluster:
     def stop_component(self, component: str) -> None:
         """Stop one process (e.g. the API server, to make the site unreachable)."""
         state = self.state()
-        if state and component in state.pids and _alive(state.pids[component]):
+        if state and component in state.pids and process_alive(state.pids[component]):
             _terminate(state.pids[component])
 
-    def restart_api_server(self) -> None:
-        """Start the API server again on the same port, over the same etcd data."""
+    def come_back(self) -> None:
+        """The site returns after an outage: its API server starts again on the same port,
+        over the same etcd data, and the components that talk to it start afresh (the
+        scheduler exits when it loses its API server; the others' caches would lag)."""
         state = self.state()
         if state is None:
             raise ClusterStartFailed(f"cluster {self.name} is not running")
-        pid = self._spawn("kube-apiserver", self._apiserver_argv(state.etcd_port, state.api_port))
-        state.pids["kube-apiserver"] = pid
+        for component in ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver"):
+            self.stop_component(component)
+        state.pids["kube-apiserver"] = self._spawn(
+            "kube-apiserver", self._apiserver_argv(state.etcd_port, state.api_port))
         self._save(state)
         token = self.admin_token()
         _wait_for(lambda: self._api_ok(state.api_port, token, "/readyz"), "kube-apiserver",
-                  self.log("kube-apiserver"), pid)
+                  self.log("kube-apiserver"), state.pids["kube-apiserver"])
+        self._start_controllers(state)
 
     # ---- components ----------------------------------------------------------------------
 
@@ -327,7 +338,7 @@ def _http_ok(url: str) -> bool:
 def _wait_for(ready: Any, what: str, log: Path, pid: int) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while not ready():
-        if not _alive(pid):
+        if not process_alive(pid):
             raise ClusterStartFailed(f"{what} exited while starting; its log ends:\n{_tail(log)}")
         if time.monotonic() > deadline:
             raise ClusterStartFailed(f"{what} not ready after {START_TIMEOUT:g}s; its log ends:\n"
@@ -355,7 +366,7 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -378,7 +389,7 @@ def _terminate(pid: int, grace: float = 10.0) -> None:
             return
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
-            if not _alive(pid):
+            if not process_alive(pid):
                 return
             time.sleep(0.05)
 

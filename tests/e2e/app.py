@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,6 +101,18 @@ class E2eApp:
             "PATCH", f"/apis/apps/v1/namespaces/{ns}/{PLURAL[kind]}/{name}/scale",
             {"spec": {"replicas": replicas}}, content_type="application/merge-patch+json")
 
+    def set_schedulable(self, site: Site, schedulable: bool) -> None:
+        """Cordon (or uncordon) every node of a site: new pods there stay Pending."""
+        cluster = self.clusters[site]
+        for node in cluster.request("GET", "/api/v1/nodes")["items"]:
+            cluster.request("PATCH", f"/api/v1/nodes/{node['metadata']['name']}",
+                            {"spec": {"unschedulable": not schedulable}},
+                            content_type="application/merge-patch+json")
+
+    def lease(self, site: Site) -> dict[str, Any] | None:
+        text = self.ledger(site).get("lease")
+        return json.loads(text) if text else None
+
     def wait_until(self, check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
         """Until the clusters' own controllers have acted (kwok, the ReplicaSet controller)."""
         deadline = time.monotonic() + timeout
@@ -105,3 +120,36 @@ class E2eApp:
             if time.monotonic() > deadline:
                 raise AssertionError(f"not within {timeout:g}s: {what}")
             time.sleep(0.2)
+
+
+def crash(pid: int) -> None:
+    """SIGKILL a process and every process under it, as if the machine running it died.
+
+    The Pulumi CLI starts its plugins (language host, providers) in process groups of their
+    own, so killing its group would leave them running: find them first, then kill them all.
+    """
+    victims = [pid, *descendants(pid)]
+    for victim in victims:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
