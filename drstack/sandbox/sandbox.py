@@ -103,13 +103,14 @@ class Sandbox:
 
 
 def install_demo(cluster: LocalCluster, namespace: str, *, serving: bool,
-                 rbac_suffix: str = "") -> None:
+                 rbac_suffix: str = "",
+                 workloads: tuple[demo_app.DemoWorkload, ...] = demo_app.DEMO_WORKLOADS) -> None:
     """The namespace, user ``drstack`` bound to drstack/rbac/drstack-rbac.yaml in it, and the
     demo application (serving, or at 0 with its originals recorded)."""
     demo_app.create_namespace(cluster, namespace)
     for obj in rbac_objects(namespace, user="drstack", suffix=rbac_suffix):
         cluster.request("POST", obj.path, obj.body)
-    demo_app.seed(cluster, namespace, serving=serving)
+    demo_app.seed(cluster, namespace, serving=serving, workloads=workloads)
 
 
 def _relative(path: Path, base: Path) -> str:
