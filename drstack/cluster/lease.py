@@ -11,7 +11,7 @@ from typing import Any
 
 from kubernetes.client import CoreV1Api
 
-from drstack import annotations
+from drstack import annotation_keys
 from drstack.cluster.retry import update_with_conflict_retry
 from drstack.lease import LeaseHeld, encode_lease, held_by_other, lease_held_message, parse_lease
 from drstack.model import Lease, Site
@@ -34,11 +34,11 @@ def acquire_lease(core: CoreV1Api, site: Site, namespace: str, lease: Lease, *,
     def mutate(ns: Obj) -> Obj | None:
         notes = ns.setdefault("metadata", {}).setdefault("annotations", {}) or {}
         ns["metadata"]["annotations"] = notes
-        current = parse_lease(notes.get(annotations.LEDGER_LEASE))
+        current = parse_lease(notes.get(annotation_keys.LEDGER_LEASE))
         replaced[0] = current
         if held_by_other(current, lease.holder) and not break_lease:
             raise LeaseHeld(lease_held_message(current, site, lease.holder))  # type: ignore[arg-type]
-        notes[annotations.LEDGER_LEASE] = encode_lease(lease)
+        notes[annotation_keys.LEDGER_LEASE] = encode_lease(lease)
         return ns  # carries the resourceVersion read: the PUT is a compare-and-swap
 
     def write(ns: Obj) -> Obj:
@@ -61,10 +61,10 @@ def release_lease(core: CoreV1Api, site: Site, namespace: str, holder: str, *,
 
     def mutate(ns: Obj) -> Obj | None:
         notes = (ns.get("metadata") or {}).get("annotations") or {}
-        current = parse_lease(notes.get(annotations.LEDGER_LEASE))
+        current = parse_lease(notes.get(annotation_keys.LEDGER_LEASE))
         if current is None or current.holder != holder:
             return None
-        notes[annotations.LEDGER_LEASE] = ""
+        notes[annotation_keys.LEDGER_LEASE] = ""
         return ns
 
     def write(ns: Obj) -> Obj:

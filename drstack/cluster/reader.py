@@ -9,7 +9,7 @@ from typing import Any
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from drstack import annotations as ann
+from drstack import annotation_keys
 from drstack.cluster.retry import call
 from drstack.lease import parse_lease
 from drstack.config.site import SiteConfig
@@ -111,7 +111,7 @@ def workload_from(kind: Kind, obj: Mapping[str, Any]) -> LiveWorkload:
         ref=WorkloadRef(kind, meta["name"]),
         # Kubernetes defaults an absent spec.replicas to 1.
         replicas=1 if replicas is None else int(replicas),
-        original_annotation=(meta.get("annotations") or {}).get(ann.ORIGINAL_REPLICAS),
+        original_annotation=(meta.get("annotations") or {}).get(annotation_keys.ORIGINAL_REPLICAS),
         images=tuple(c.get("image") or "" for c in containers),
         claim_names=tuple(
             v["persistentVolumeClaim"]["claimName"]
@@ -128,16 +128,16 @@ def workload_from(kind: Kind, obj: Mapping[str, Any]) -> LiveWorkload:
 
 def parse_ledger(annotations: Mapping[str, str]) -> Ledger:
     """The ledger from a namespace's annotations; malformed values read as unrecorded."""
-    active = annotations.get(ann.LEDGER_ACTIVE_SITE)
-    generation = annotations.get(ann.LEDGER_GENERATION, "")
+    active = annotations.get(annotation_keys.LEDGER_ACTIVE_SITE)
+    generation = annotations.get(annotation_keys.LEDGER_GENERATION, "")
     return Ledger(
         active_site=Site(active) if active in (Site.SOURCE.value, Site.DR.value) else None,
         generation=int(generation) if generation.isascii() and generation.isdigit() else 0,
-        switched_at=annotations.get(ann.LEDGER_SWITCHED_AT),
-        stack=annotations.get(ann.LEDGER_STACK),
-        transition=annotations.get(ann.LEDGER_TRANSITION),
-        fenced_at=annotations.get(ann.LEDGER_FENCED_AT),
-        lease=parse_lease(annotations.get(ann.LEDGER_LEASE)),
+        switched_at=annotations.get(annotation_keys.LEDGER_SWITCHED_AT),
+        stack=annotations.get(annotation_keys.LEDGER_STACK),
+        transition=annotations.get(annotation_keys.LEDGER_TRANSITION),
+        fenced_at=annotations.get(annotation_keys.LEDGER_FENCED_AT),
+        lease=parse_lease(annotations.get(annotation_keys.LEDGER_LEASE)),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drstack import annotations
+from drstack import annotation_keys
 from drstack.model import LiveWorkload, Site, WorkloadRef
 
 INT32_MAX = 2**31 - 1
@@ -64,7 +64,7 @@ def resolve_original(
         count, problem = parse_annotation(workload.original_annotation)
         if problem:
             warnings.append(
-                f"{ref} on {site}: annotation {annotations.ORIGINAL_REPLICAS}="
+                f"{ref} on {site}: annotation {annotation_keys.ORIGINAL_REPLICAS}="
                 f"{workload.original_annotation!r} {problem}; ignored"
             )
         elif count:
@@ -83,7 +83,7 @@ def resolve_original(
         (),  # the rejected annotations are in the error itself
         error=(
             f"{ref}: original replica count unknown ({live_text}, no valid "
-            f"{annotations.ORIGINAL_REPLICAS} annotation on either site{rejected}). Fix: "
+            f"{annotation_keys.ORIGINAL_REPLICAS} annotation on either site{rejected}). Fix: "
             f"pulumi config set --path 'drstack:replicaOverrides[0]' {ref}=COUNT"
         ),
     )

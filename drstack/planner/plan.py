@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from drstack import annotations
+from drstack import annotation_keys
 from drstack.config import Strategy
 from drstack.model import Site, WorkloadRef
 
@@ -96,16 +96,16 @@ class LedgerRecord:
 
     def annotations(self) -> dict[str, str]:
         values = {
-            annotations.LEDGER_ACTIVE_SITE: self.active_site.value,
-            annotations.LEDGER_GENERATION: str(self.generation),
-            annotations.LEDGER_SWITCHED_AT: self.switched_at,
-            annotations.LEDGER_STACK: self.stack,
-            annotations.LEDGER_TRANSITION: self.transition,
+            annotation_keys.LEDGER_ACTIVE_SITE: self.active_site.value,
+            annotation_keys.LEDGER_GENERATION: str(self.generation),
+            annotation_keys.LEDGER_SWITCHED_AT: self.switched_at,
+            annotation_keys.LEDGER_STACK: self.stack,
+            annotation_keys.LEDGER_TRANSITION: self.transition,
             # Writing the ledger releases the switch lease.
-            annotations.LEDGER_LEASE: "",
+            annotation_keys.LEDGER_LEASE: "",
         }
         if self.fenced_at:
-            values[annotations.LEDGER_FENCED_AT] = self.fenced_at
+            values[annotation_keys.LEDGER_FENCED_AT] = self.fenced_at
         return values
 
 

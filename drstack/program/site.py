@@ -20,7 +20,7 @@ from pulumi_kubernetes.apps.v1 import (
 from pulumi_kubernetes.core.v1 import NamespacePatch
 from pulumi_kubernetes.meta.v1 import ObjectMetaPatchArgs
 
-from drstack import annotations
+from drstack import annotation_keys
 from drstack.config import SiteConfig
 from drstack.model import Kind, Site
 from drstack.planner import LedgerRecord, WorkloadPlan
@@ -29,7 +29,7 @@ from drstack.planner import LedgerRecord, WorkloadPlan
 # ready; the kubernetes provider's own await would only add a second, fixed 10-minute wait.
 PATCH_ANNOTATIONS = {
     "pulumi.com/patchForce": "true",  # spec.replicas is often owned via /scale or by an HPA
-    "pulumi.com/patchFieldManager": annotations.FIELD_MANAGER,
+    "pulumi.com/patchFieldManager": annotation_keys.FIELD_MANAGER,
     "pulumi.com/skipAwait": "true",
 }
 
@@ -73,7 +73,7 @@ class SiteSwitch(pulumi.ComponentResource):
         metadata = ObjectMetaPatchArgs(
             name=workload.ref.name,
             namespace=self.config.namespace,
-            annotations={annotations.ORIGINAL_REPLICAS: str(workload.original),
+            annotations={annotation_keys.ORIGINAL_REPLICAS: str(workload.original),
                          **PATCH_ANNOTATIONS},
         )
         name = f"{site}-{workload.ref.kind.lower()}-{workload.ref.name}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client as k8s
 
-from drstack import annotations as ann
+from drstack import annotation_keys
 from drstack.cluster.client import connect
 from drstack.cluster.reader import read_site
 from drstack.cluster.retry import ClusterUnavailable, update_with_conflict_retry
@@ -29,7 +29,7 @@ def populate(server: FakeKubeServer, ledger: dict[str, str] | None = None, extra
     server.put(
         objects.deployment(
             "web", 3, labels={"part-of": "shop"}, image="web:2", claim_names=["uploads"],
-            annotations={ann.ORIGINAL_REPLICAS: "3"},
+            annotations={annotation_keys.ORIGINAL_REPLICAS: "3"},
         ),
         namespace=NS,
     )
@@ -49,12 +49,12 @@ def test_snapshots_of_both_sites(
 ) -> None:
     lease = json.dumps({"holder": "stack-a", "acquiredAt": "2025-01-01T00:00:00Z"})
     populate(source_cluster, {
-        ann.LEDGER_ACTIVE_SITE: "source", ann.LEDGER_GENERATION: "4",
-        ann.LEDGER_SWITCHED_AT: "2025-01-01T00:00:00Z", ann.LEDGER_STACK: "org/drstack/dr",
-        ann.LEDGER_TRANSITION: "failback", ann.LEDGER_LEASE: lease,
+        annotation_keys.LEDGER_ACTIVE_SITE: "source", annotation_keys.LEDGER_GENERATION: "4",
+        annotation_keys.LEDGER_SWITCHED_AT: "2025-01-01T00:00:00Z", annotation_keys.LEDGER_STACK: "org/drstack/dr",
+        annotation_keys.LEDGER_TRANSITION: "failback", annotation_keys.LEDGER_LEASE: lease,
     })
     dr_cluster.put(objects.namespace(NS, annotations={
-        ann.LEDGER_ACTIVE_SITE: "elsewhere", ann.LEDGER_GENERATION: "x", ann.LEDGER_LEASE: "{oops",
+        annotation_keys.LEDGER_ACTIVE_SITE: "elsewhere", annotation_keys.LEDGER_GENERATION: "x", annotation_keys.LEDGER_LEASE: "{oops",
     }))
     dr_cluster.put(objects.pvc("uploads", phase="Pending"), namespace=NS)
     src_site, dr_site = site_config(source_cluster, Site.SOURCE, tmp_path), site_config(dr_cluster, Site.DR, tmp_path)
@@ -149,14 +149,14 @@ def test_conflict_on_update_rereads_then_succeeds(source_cluster: FakeKubeServer
     source_cluster.conflict_next(1, path_contains=f"/namespaces/{NS}")
 
     def mutate(ns: k8s.V1Namespace) -> k8s.V1Namespace:
-        ns.metadata.annotations = {**(ns.metadata.annotations or {}), ann.LEDGER_GENERATION: "1"}
+        ns.metadata.annotations = {**(ns.metadata.annotations or {}), annotation_keys.LEDGER_GENERATION: "1"}
         return ns
 
     result = update_with_conflict_retry(
         lambda: core.read_namespace(NS), mutate, lambda ns: core.replace_namespace(NS, ns),
         what=f"namespace {NS} on site source",
     )
-    assert result.metadata.annotations[ann.LEDGER_GENERATION] == "1"
+    assert result.metadata.annotations[annotation_keys.LEDGER_GENERATION] == "1"
     assert [(r.method, r.status) for r in source_cluster.requests] == [
         ("GET", 200), ("PUT", 409), ("GET", 200), ("PUT", 200),
     ]

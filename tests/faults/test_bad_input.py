@@ -17,7 +17,7 @@ import pulumi
 import pytest
 import yaml
 
-from drstack import annotations
+from drstack import annotation_keys
 from drstack.providers import PvcMigrationProvider
 from tests.faults import dynamic, run, write_paths
 from tests.fakekube import FakeKubeServer
@@ -55,7 +55,7 @@ def with_worker_annotation(value: str, override: str | None = None,
         on_source = value if other_site_value is None else other_site_value
         for server, ns, note in ((source, SOURCE_NS, on_source), (dr, DR_NS, value)):
             server.put(k8s.deployment("worker", 0,
-                                      annotations={annotations.ORIGINAL_REPLICAS: note}), ns)
+                                      annotations={annotation_keys.ORIGINAL_REPLICAS: note}), ns)
         if override is not None:
             return {**config, "replicaOverrides": [override]}
         return config

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drstack import annotations
+from drstack import annotation_keys
 from tests.fakekube import FakeKubeServer
 from tests.fakekube import objects as k8s
 
@@ -35,11 +35,11 @@ class AppPair:
 def ledger(active: str, generation: int, *, stack: str | None = None,
            switched_at: str = "2026-11-01T10:00:00+00:00") -> dict[str, str]:
     return {
-        annotations.LEDGER_ACTIVE_SITE: active,
-        annotations.LEDGER_GENERATION: str(generation),
-        annotations.LEDGER_SWITCHED_AT: switched_at,
-        annotations.LEDGER_STACK: stack or active,
-        annotations.LEDGER_TRANSITION: "cutover" if active == "dr" else "failback",
+        annotation_keys.LEDGER_ACTIVE_SITE: active,
+        annotation_keys.LEDGER_GENERATION: str(generation),
+        annotation_keys.LEDGER_SWITCHED_AT: switched_at,
+        annotation_keys.LEDGER_STACK: stack or active,
+        annotation_keys.LEDGER_TRANSITION: "cutover" if active == "dr" else "failback",
     }
 
 
@@ -60,7 +60,7 @@ def populate(
     server.put(k8s.node("node-1"))
 
     def notes(name: str) -> dict[str, str] | None:
-        return {annotations.ORIGINAL_REPLICAS: originals[name]} if name in originals else None
+        return {annotation_keys.ORIGINAL_REPLICAS: originals[name]} if name in originals else None
 
     for name, replicas in deployments.items():
         claims = (f"{name}-data",) if f"{name}-data" in pvcs else ()

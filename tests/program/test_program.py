@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from drstack import annotations
+from drstack import annotation_keys
 from tests.program.harness import ProgramRun, run_program
 from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 
@@ -46,7 +46,7 @@ def test_failback_declares_old_site_down_then_new_site_up_at_the_recorded_counts
     assert replicas_of(patch(run, "source", "statefulset", "db")) == 1
     # The original is recorded on both sites, so the next cutover knows it too.
     web_dr = patch(run, "dr", "deployment", "web").inputs["metadata"]
-    assert web_dr["annotations"][annotations.ORIGINAL_REPLICAS] == "5"
+    assert web_dr["annotations"][annotation_keys.ORIGINAL_REPLICAS] == "5"
     assert web_dr["namespace"] == DR_NS
     assert patch(run, "source", "deployment", "web").inputs["metadata"]["namespace"] == SOURCE_NS
 
@@ -120,10 +120,10 @@ def test_switch_writes_a_new_ledger_generation_on_both_sites_last(after_cutover)
                for r in run.of_type(NAMESPACE_PATCH)}
     assert set(ledgers) == {SOURCE_NS, DR_NS}
     for notes in ledgers.values():
-        assert notes[annotations.LEDGER_ACTIVE_SITE] == "source"
-        assert notes[annotations.LEDGER_GENERATION] == "5"
-        assert notes[annotations.LEDGER_STACK] == "source"
-        assert notes[annotations.LEDGER_TRANSITION] == "failback"
+        assert notes[annotation_keys.LEDGER_ACTIVE_SITE] == "source"
+        assert notes[annotation_keys.LEDGER_GENERATION] == "5"
+        assert notes[annotation_keys.LEDGER_STACK] == "source"
+        assert notes[annotation_keys.LEDGER_TRANSITION] == "failback"
 
 
 def test_one_provider_per_site_with_a_stable_cluster_identifier(after_cutover):
@@ -218,7 +218,7 @@ def test_the_switch_takes_the_lease_first_and_the_ledger_releases_it(after_cutov
                                                                          "dr": DR_NS}
     assert lease.dependencies == []
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
-        assert ledger_patch.inputs["metadata"]["annotations"][annotations.LEDGER_LEASE] == ""
+        assert ledger_patch.inputs["metadata"]["annotations"][annotation_keys.LEDGER_LEASE] == ""
 
 
 def test_a_lease_held_by_the_other_stack_stops_the_preview_naming_the_holder(after_cutover,
@@ -228,7 +228,7 @@ def test_a_lease_held_by_the_other_stack_stops_the_preview_naming_the_holder(aft
 
     namespace = dr_cluster.get("namespaces", None, DR_NS)
     held = Lease("dr", "2026-11-26T09:00:00+00:00", "cutover#5", Site.SOURCE)
-    namespace["metadata"]["annotations"][annotations.LEDGER_LEASE] = encode_lease(held)
+    namespace["metadata"]["annotations"][annotation_keys.LEDGER_LEASE] = encode_lease(held)
     dr_cluster.put(namespace)
 
     with pytest.raises(pulumi.RunError) as raised:
@@ -331,9 +331,9 @@ def test_a_returned_old_site_is_fenced_first_and_the_fencing_recorded(source_clu
     assert patch(run, "dr", "deployment", "web").dependencies == [run.named("source-drain").urn]
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
         notes = ledger_patch.inputs["metadata"]["annotations"]
-        assert notes[annotations.LEDGER_ACTIVE_SITE] == "dr"
-        assert notes[annotations.LEDGER_GENERATION] == "5"
-        assert notes[annotations.LEDGER_FENCED_AT]
+        assert notes[annotation_keys.LEDGER_ACTIVE_SITE] == "dr"
+        assert notes[annotation_keys.LEDGER_GENERATION] == "5"
+        assert notes[annotation_keys.LEDGER_FENCED_AT]
 
 
 def test_going_back_after_a_failed_failback_restores_dr_from_the_recorded_originals(
@@ -343,7 +343,7 @@ def test_going_back_after_a_failed_failback_restores_dr_from_the_recorded_origin
 
     # The failback scaled DR to 0 (writing the originals on both sites), then its readiness
     # gate failed: source is at 0 too, the ledger still says dr, source's lease is still held.
-    lease = {annotations.LEDGER_LEASE: encode_lease(
+    lease = {annotation_keys.LEDGER_LEASE: encode_lease(
         Lease("source", "2026-11-26T09:00:00+00:00", "failback#5", Site.DR))}
     populate(source_cluster, SOURCE_NS, deployments={"web": 0}, originals={"web": "5"},
              ledger_annotations={**ledger("dr", 4), **lease})
