@@ -1,10 +1,10 @@
 """The floor of the benchmark's (c): a bare Pulumi program, no reading, no planning.
 
 It registers exactly what drstack's program registers for a cold failback (dr -> source) with a
-PVC copy, with constant inputs: the SwitchLease; per site one ``drstack:index:Site`` ComponentResource and one
-kubernetes Provider, one DeploymentPatch/StatefulSetPatch per workload, one NamespacePatch
-(ledger); and the three dynamic resources (DrainGate, PvcMigration, ReadinessGate) with
-workload/claim lists of the same length. Resource options (parent, provider,
+PVC copy, with constant inputs: the SwitchLease; per site one ``drstack:index:Site``
+ComponentResource and one kubernetes Provider, one DeploymentPatch/StatefulSetPatch per
+workload, one NamespacePatch (ledger); and the three dynamic resources (DrainGate, PvcMigration,
+ReadinessGate) with workload/claim lists of the same length. Resource options (parent, provider,
 retain_on_delete, depends_on chain) are the same as drstack's, because they are part of the
 resource design's cost, not of our reading or planning.
 
@@ -114,6 +114,7 @@ ready = ReadinessGate("source-ready", site="source", namespace="ns", transition=
                       timeout_seconds=600.0,
                       opts=pulumi.ResourceOptions(parent=source, depends_on=up))
 for site in (dr, source):
-    NamespacePatch(f"{site._name}-ledger", metadata=ObjectMetaPatchArgs(name="ns", annotations=LEDGER),
+    NamespacePatch(f"{site._name}-ledger",
+                   metadata=ObjectMetaPatchArgs(name="ns", annotations=LEDGER),
                    opts=site.opts([ready]))
     site.register_outputs({"patches": len(WORKLOADS)})

@@ -45,15 +45,19 @@ import threading
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from pulumi.dynamic import Config, ConfigureRequest  # noqa: E402
+
 import drstack.program as program  # noqa: E402
+from bench.baseline import BaselineResult, BaselineSite, run_failback  # noqa: E402
 from drstack.config import load_config  # noqa: E402
 from drstack.planner import build_plan  # noqa: E402
 from drstack.program.checks import pv_migrate_findings  # noqa: E402
@@ -61,13 +65,10 @@ from drstack.program.snapshots import read_snapshots  # noqa: E402
 from drstack.providers.base import DEFAULT_POLL_SECONDS  # noqa: E402
 from drstack.providers.readiness_gate import ReadinessGateProvider  # noqa: E402
 from drstack.pvmigrate import Endpoint, MigrationJob, detect_version, run_migrations  # noqa: E402
-from pulumi.dynamic import Config, ConfigureRequest  # noqa: E402
 from tests.fakekube import FakeKubeServer  # noqa: E402
 from tests.program import harness  # noqa: E402
 from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate  # noqa: E402
 from tests.pvmigrate.fake_pvmigrate import write_fake_pvmigrate  # noqa: E402
-
-from bench.baseline import BaselineResult, BaselineSite, run_failback  # noqa: E402
 
 MAIN = ROOT / "__main__.py"
 FLOOR = ROOT / "bench" / "floor_program.py"
@@ -279,7 +280,7 @@ def detection_latencies(server: FakeKubeServer, provider: ReadinessGateProvider,
         unready(server, sizes)
         ready_at: list[float] = []
 
-        def controller() -> None:
+        def controller(ready_at: list[float] = ready_at) -> None:
             server.make_ready(READY_NS)
             ready_at.append(time.perf_counter())
 
@@ -325,7 +326,8 @@ class SizeResult:
     floor_peak: int = 0
     read_verbs: Counter[str] = field(default_factory=Counter)
     poll_verbs: Counter[str] = field(default_factory=Counter)
-    poll_seconds: float = 0.0  # one gate call that finds all ready: one poll, client set-up included
+    # One gate call that finds all ready: one poll, client set-up included.
+    poll_seconds: float = 0.0
     ready: dict[float, list[float]] = field(default_factory=dict)
     copy: dict[int, float] = field(default_factory=dict)
     copy_expected: dict[int, float] = field(default_factory=dict)
@@ -468,7 +470,8 @@ def size_report(r: SizeResult, args: argparse.Namespace) -> list[str]:
         f"| {ours / floor:.3f}x (declare only: {declare / floor:.3f}x) |",
         f"| (b) added over the floor | {ms(ours - floor)} ({(ours - floor) / nres * 1000:.2f} "
         f"ms/resource) | floor per resource {floor / nres * 1000:.2f} ms | |",
-        f"| (b) peak memory (tracemalloc, median of {args.mem_pairs}) | {mib(r.ours_peak)} | (c) floor {mib(r.floor_peak)} "
+        f"| (b) peak memory (tracemalloc, median of {args.mem_pairs}) | {mib(r.ours_peak)} "
+        f"| (c) floor {mib(r.floor_peak)} "
         f"| {r.ours_peak / r.floor_peak:.3f}x |",
         f"| (c') floor, batched design (1 scale resource per site) "
         f"| {sum(r.batched.registrations.values())} resources | {ms(r.batched.seconds)} "
@@ -534,8 +537,10 @@ def targets(results: list[SizeResult]) -> list[str]:
         f"| readiness detection < 1 s, poll {polls[0]:g} s (all N, all runs; the program's "
         f"default) | median "
         f"{ms(statistics.median(ready_default))}, max {ms(max(ready_default))} | "
-        f"{verdict(max(ready_default) < 1.0)} (median {verdict(statistics.median(ready_default) < 1.0)}) |",
-        f"| readiness detection < 1 s, poll {polls[-1]:g} s (all N, all runs) | median {ms(statistics.median(ready_fast))}, "
+        f"{verdict(max(ready_default) < 1.0)} "
+        f"(median {verdict(statistics.median(ready_default) < 1.0)}) |",
+        f"| readiness detection < 1 s, poll {polls[-1]:g} s (all N, all runs) | median "
+        f"{ms(statistics.median(ready_fast))}, "
         f"max {ms(max(ready_fast))} | {verdict(max(ready_fast) < 1.0)} |",
         f"| M copies at concurrency c take about ceil(M/c) copy times (within 1.25x) | worst "
         f"{copy_ratio:.3f}x | {verdict(copy_ratio <= 1.25)} |",
@@ -562,7 +567,8 @@ def machine() -> list[str]:
         "",
         f"- python {platform.python_version()}; pulumi SDK {_dist('pulumi')}, "
         f"pulumi_kubernetes {_dist('pulumi_kubernetes')}, kubernetes client {_dist('kubernetes')}; "
-        f"pulumi CLI: {cmd(pulumi_cli, 'version') if pulumi_cli else 'not installed (not needed: mocks)'}",
+        "pulumi CLI: "
+        + (cmd(pulumi_cli, "version") if pulumi_cli else "not installed (not needed: mocks)"),
         "",
     ]
 
@@ -572,7 +578,7 @@ def _dist(name: str) -> str:
 
     try:
         return version(name)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a figure for the report, never worth failing it
         return "?"
 
 

@@ -19,7 +19,7 @@ class ClusterConfigError(Exception):
 
 
 def config_key(site: SiteConfig, what: str) -> str:
-    """The stack config key of a site's setting: ``drstack:sourceKubeconfig``, ``drstack:drContext``."""
+    """The stack config key of a site's setting, e.g. ``drstack:sourceKubeconfig``."""
     return f"drstack:{site.site.value}{what}"
 
 

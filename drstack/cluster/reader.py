@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from drstack import annotation_keys
+from drstack import annotation_keys as ann
+from drstack.cluster.raw import Obj, json_body
 from drstack.cluster.retry import call
-from drstack.lease import parse_lease
 from drstack.config.site import SiteConfig
+from drstack.lease import parse_lease
 from drstack.model import (
     Kind,
     Ledger,
@@ -22,8 +22,6 @@ from drstack.model import (
     SiteSnapshot,
     WorkloadRef,
 )
-
-Obj = dict[str, Any]
 
 
 def read_site(
@@ -46,11 +44,10 @@ def read_site(
     core, apps = k8s.CoreV1Api(api), k8s.AppsV1Api(api)
 
     def fetch(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Obj:
-        # Raw JSON: the typed models take seconds to build for a thousand objects.
         def once() -> Obj:
             response = fn(*args, _preload_content=False, **kwargs)
             try:
-                return json.loads(response.data)
+                return json_body(response)
             finally:
                 response.release_conn()
 
@@ -83,7 +80,8 @@ def read_site(
         site=site.site,
         namespace=ns,
         ready_nodes=ready_nodes,
-        workloads=tuple(sorted((w for w in workloads if w.ref not in excluded), key=lambda w: w.ref)),
+        workloads=tuple(sorted((w for w in workloads if w.ref not in excluded),
+                               key=lambda w: w.ref)),
         pvcs=tuple(
             sorted(
                 (
@@ -111,7 +109,7 @@ def workload_from(kind: Kind, obj: Mapping[str, Any]) -> LiveWorkload:
         ref=WorkloadRef(kind, meta["name"]),
         # Kubernetes defaults an absent spec.replicas to 1.
         replicas=1 if replicas is None else int(replicas),
-        original_annotation=(meta.get("annotations") or {}).get(annotation_keys.ORIGINAL_REPLICAS),
+        original_annotation=(meta.get("annotations") or {}).get(ann.ORIGINAL_REPLICAS),
         images=tuple(c.get("image") or "" for c in containers),
         claim_names=tuple(
             v["persistentVolumeClaim"]["claimName"]
@@ -128,16 +126,16 @@ def workload_from(kind: Kind, obj: Mapping[str, Any]) -> LiveWorkload:
 
 def parse_ledger(annotations: Mapping[str, str]) -> Ledger:
     """The ledger from a namespace's annotations; malformed values read as unrecorded."""
-    active = annotations.get(annotation_keys.LEDGER_ACTIVE_SITE)
-    generation = annotations.get(annotation_keys.LEDGER_GENERATION, "")
+    active = annotations.get(ann.LEDGER_ACTIVE_SITE)
+    generation = annotations.get(ann.LEDGER_GENERATION, "")
     return Ledger(
         active_site=Site(active) if active in (Site.SOURCE.value, Site.DR.value) else None,
         generation=int(generation) if generation.isascii() and generation.isdigit() else 0,
-        switched_at=annotations.get(annotation_keys.LEDGER_SWITCHED_AT),
-        stack=annotations.get(annotation_keys.LEDGER_STACK),
-        transition=annotations.get(annotation_keys.LEDGER_TRANSITION),
-        fenced_at=annotations.get(annotation_keys.LEDGER_FENCED_AT),
-        lease=parse_lease(annotations.get(annotation_keys.LEDGER_LEASE)),
+        switched_at=annotations.get(ann.LEDGER_SWITCHED_AT),
+        stack=annotations.get(ann.LEDGER_STACK),
+        transition=annotations.get(ann.LEDGER_TRANSITION),
+        fenced_at=annotations.get(ann.LEDGER_FENCED_AT),
+        lease=parse_lease(annotations.get(ann.LEDGER_LEASE)),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.client
 import random
 import socket
@@ -108,7 +109,7 @@ def call(
         attempts += 1
         try:
             return fn()
-        except Exception as error:  # noqa: BLE001 - classified just below
+        except Exception as error:
             if not is_transient(error):
                 raise
             last = error
@@ -144,7 +145,7 @@ def update_with_conflict_retry(
         if desired is None:
             return current
         try:
-            return call(lambda d=desired: write(d), what=f"write {what}", deadline=deadline)
+            return call(functools.partial(write, desired), what=f"write {what}", deadline=deadline)
         except ApiException as error:
             if error.status != 409:
                 raise

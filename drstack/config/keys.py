@@ -40,7 +40,8 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("drKubeconfig", "string", "",
               "DR cluster: path to a kubeconfig file, or its contents set with "
               "`pulumi config set --secret`.", secret_value=True),
-    ConfigKey("drContext", "string", "", "Context in the DR kubeconfig; empty: its current-context."),
+    ConfigKey("drContext", "string", "",
+              "Context in the DR kubeconfig; empty: its current-context."),
     ConfigKey("drNamespace", "string", "", "Namespace of the application on the DR site."),
     ConfigKey("workloadSelector", "string", "",
               "Label selector of the Deployments and StatefulSets to switch; empty: all."),

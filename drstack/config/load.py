@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
@@ -55,7 +56,8 @@ class _Findings:
         text = str(value).strip().lower()
         if text in ("true", "false"):
             return text == "true"
-        self.add(key, "not a boolean", f"set it to true or false: pulumi config set drstack:{key} false")
+        self.add(key, "not a boolean",
+                 f"set it to true or false: pulumi config set drstack:{key} false")
         return False
 
     def string_list(self, key: str) -> list[str]:
@@ -79,14 +81,15 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
     """Validate raw config (short key -> value); raise ConfigError listing every problem."""
     f = _Findings(raw)
     active = _active_site(f, stack)
-    sites = {site: _site_config(f, site) for site in Site}
-    if all(sites.values()):
-        _check_distinct_sites(f, sites[Site.SOURCE], sites[Site.DR])
+    source, dr = _site_config(f, Site.SOURCE), _site_config(f, Site.DR)
+    if source is not None and dr is not None:
+        _check_distinct_sites(f, source, dr)
 
     selector = f.text("workloadSelector") or None
     if selector and (problem := selector_problem(selector)):
         f.add("workloadSelector", f"not a label selector: {problem}",
-              "use Kubernetes label selector syntax, e.g. app.kubernetes.io/part-of=shop,tier!=debug")
+              "use Kubernetes label selector syntax, "
+              "e.g. app.kubernetes.io/part-of=shop,tier!=debug")
 
     excluded = frozenset(_refs(f, "excludeWorkloads"))
     overrides = _overrides(f)
@@ -105,7 +108,8 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
                 f.add(key, "the warm strategy runs both sites at once, so no PVC copy can be "
                       "consistent", "use strategy cold for a switch that copies data, or set "
                       f"{key} false", value=True)
-    flags = f.parsed("pvMigrateFlags", split_flags, "close every quote you open", ())
+    no_flags: tuple[str, ...] = ()
+    flags = f.parsed("pvMigrateFlags", split_flags, "close every quote you open", no_flags)
     concurrency = _concurrency(f)
     pv_migrate_path = f.text("pvMigratePath") or "pv-migrate"
     # Read every key before deciding: a finding added after the check below would be lost.
@@ -115,12 +119,13 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
 
     if f.items:
         raise ConfigError(f.items)
-    assert active is not None
+    # No finding: every part was read.
+    assert active is not None and source is not None and dr is not None
     return StackConfig(
         stack=stack,
         active_site=active,
-        source=sites[Site.SOURCE],  # type: ignore[arg-type]
-        dr=sites[Site.DR],  # type: ignore[arg-type]
+        source=source,
+        dr=dr,
         workload_selector=selector,
         exclude_workloads=excluded,
         replica_overrides=MappingProxyType(overrides),
@@ -194,7 +199,7 @@ def _site_config(f: _Findings, site: Site) -> SiteConfig | None:
     return SiteConfig(site=site, kubeconfig=kubeconfig, context=context, namespace=namespace)
 
 
-def _kubeconfig_contexts(f: _Findings, key: str, value: str) -> set[str] | None:
+def _kubeconfig_contexts(f: _Findings, key: str, value: str) -> set[Any] | None:
     """The context names in a kubeconfig (path or contents), or None after adding a finding."""
     set_it = (f"pulumi config set drstack:{key} ~/.kube/{key.removesuffix('Kubeconfig')}.yaml, or "
               f"pulumi config set --secret drstack:{key} \"$(cat FILE)\"")
@@ -266,7 +271,8 @@ def _pvc_map(f: _Findings) -> dict[str, str]:
         source, sep, dr = (part.strip() for part in item.partition("="))
         if not sep or not source or not dr:
             f.add("pvcMap", "is not sourceClaim=drClaim",
-                  "write each entry as sourceClaim=drClaim, e.g. data-db-0=data-db-dr-0", value=item)
+                  "write each entry as sourceClaim=drClaim, e.g. data-db-0=data-db-dr-0",
+                  value=item)
         else:
             pairs[source] = dr
     return pairs

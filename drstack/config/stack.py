@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from drstack.config.site import SiteConfig
 from drstack.model import Site, WorkloadRef
@@ -24,7 +24,8 @@ class StackConfig:
     dr: SiteConfig
     workload_selector: str | None = None
     exclude_workloads: frozenset[WorkloadRef] = frozenset()
-    replica_overrides: Mapping[WorkloadRef, int] = field(default_factory=lambda: MappingProxyType({}))
+    replica_overrides: Mapping[WorkloadRef, int] = field(
+        default_factory=lambda: MappingProxyType({}))
     strategy: Strategy = Strategy.COLD
     readiness_timeout: float = 600.0
     drain_timeout: float = 300.0

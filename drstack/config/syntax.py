@@ -47,7 +47,9 @@ def selector_problem(selector: str) -> str | None:
 
 
 def _split_requirements(selector: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in selector:
         if char == "(":
             depth += 1

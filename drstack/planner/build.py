@@ -6,7 +6,7 @@ import re
 
 from drstack.config import StackConfig, Strategy
 from drstack.lease import held_by_other, lease_held_message
-from drstack.model import LiveWorkload, Site, SiteSnapshot, WorkloadRef
+from drstack.model import Ledger, LiveWorkload, Site, SiteSnapshot, WorkloadRef
 from drstack.planner.history import find_last_active
 from drstack.planner.originals import resolve_original
 from drstack.planner.plan import (
@@ -142,7 +142,8 @@ def _lease_findings(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
     return problems
 
 
-def _live_by_ref(snapshots: dict[Site, SiteSnapshot]) -> dict[WorkloadRef, dict[Site, LiveWorkload]]:
+def _live_by_ref(
+        snapshots: dict[Site, SiteSnapshot]) -> dict[WorkloadRef, dict[Site, LiveWorkload]]:
     live: dict[WorkloadRef, dict[Site, LiveWorkload]] = {}
     for snap in snapshots.values():
         if snap.reachable:
@@ -258,7 +259,7 @@ def _pvc_pairs(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
     return tuple(pairs)
 
 
-def _ledger(config: StackConfig, newest, transition: Transition, fencing: bool,
+def _ledger(config: StackConfig, newest: Ledger | None, transition: Transition, fencing: bool,
             now: str) -> LedgerRecord:
     if transition is not Transition.NONE or newest is None:
         return LedgerRecord(

@@ -138,7 +138,7 @@ class Plan:
 
     @property
     def transition_id(self) -> str:
-        """Names this switch in the dynamic resources' inputs: equal across re-runs of one switch."""
+        """Names this switch in the dynamic resources' inputs; equal across re-runs of it."""
         return f"{self.transition}#{self.ledger.generation}" if self.switching else "none"
 
     def touches(self, site: Site) -> bool:
@@ -150,6 +150,7 @@ class PlanError(Exception):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = tuple(problems)
-        lines = [f"drstack cannot plan this switch ({len(problems)} problem(s)); nothing was changed:"]
+        lines = [f"drstack cannot plan this switch ({len(problems)} problem(s)); "
+                 "nothing was changed:"]
         lines += [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))

@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pulumi
 
@@ -36,7 +36,7 @@ def fail_cleanly() -> Iterator[None]:
 
 def plan_switch(config: StackConfig, snapshots: dict[Site, SiteSnapshot]) -> Plan:
     """Build the plan, check what the switch will need, and show the plan in the preview."""
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
     plan = build_plan(config, snapshots, now=now)
     errors, warnings = pv_migrate_findings(config, plan)
     if errors:

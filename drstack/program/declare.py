@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import pulumi
 
@@ -21,7 +21,7 @@ from drstack.providers.switch_lease import SwitchLease
 class Switch:
     sites: dict[Site, SiteSwitch]
     lease: SwitchLease
-    gates: list[pulumi.CustomResource] = field(default_factory=list)
+    gates: list[pulumi.Resource] = field(default_factory=list)
     copy: PvcMigration | None = None
     ledgers: list[pulumi.CustomResource] = field(default_factory=list)
 

@@ -21,8 +21,9 @@ def plan_table(plan: Plan) -> str:
             rows.append((str(w.ref), site.value, f"{'-' if live is None else live} -> "
                          f"{w.desired(site)}", f"{w.original} ({w.original_from})"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [head] + ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-                      for row in rows]
+    lines = [head] + [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows]
     if plan.copy is not None:
         if plan.copy.pairs:
             pairs = ", ".join(f"{p.on(plan.copy.from_site)} -> {p.on(plan.copy.to_site)}"

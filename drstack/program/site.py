@@ -7,7 +7,7 @@ fixed, so its children's URNs stay the same when a later switch renames it.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s

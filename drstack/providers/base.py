@@ -7,7 +7,6 @@ clients are built inside each method and closed there.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -29,6 +28,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
+from drstack.cluster.raw import Obj, json_body
 from drstack.config import NAMESPACE, SiteConfig, load_site_config
 from drstack.config.load import SITE_KEY_PREFIX
 from drstack.model import Kind, Site
@@ -226,7 +226,8 @@ def as_int(value: Any) -> int | None:
     return int(number)
 
 
-def workload_entry(inputs: Inputs, key: str, index: int, entry: Mapping[str, Any]) -> tuple[str, str]:
+def workload_entry(inputs: Inputs, key: str, index: int,
+                   entry: Mapping[str, Any]) -> tuple[str, str]:
     """Kind and name of one workloads[] entry (failures added for bad ones)."""
     where = f"{key}[{index}]"
     kind, name = entry.get("kind"), entry.get("name")
@@ -246,7 +247,7 @@ def _shown(value: Any) -> str:
 
 
 def is_switch(props: Mapping[str, Any]) -> bool:
-    transition = props.get("transition", STEADY)
+    transition: object = props.get("transition", STEADY)
     return transition != STEADY
 
 
@@ -322,7 +323,7 @@ def api_client(site: SiteConfig) -> Iterator[ApiClient]:
 MAX_REQUEST_SECONDS = 15.0
 
 
-def list_items(call: Callable[..., Any], *, what: str, deadline: float, **kwargs: Any) -> list[dict]:
+def list_items(call: Callable[..., Any], *, what: str, deadline: float, **kwargs: Any) -> list[Obj]:
     """One LIST through the retry policy; the raw JSON (no model validation, no deep copy)."""
     from drstack.cluster import retry
 
@@ -335,8 +336,7 @@ def list_items(call: Callable[..., Any], *, what: str, deadline: float, **kwargs
         return call(_preload_content=False, _request_timeout=min(left, MAX_REQUEST_SECONDS),
                     **kwargs)
 
-    response = retry.call(once, what=what, deadline=deadline)
-    body = json.loads(response.data)
+    body = json_body(retry.call(once, what=what, deadline=deadline))
     return list(body.get("items") or [])
 
 

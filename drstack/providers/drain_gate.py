@@ -99,7 +99,7 @@ def parse_drain(props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
     return spec, inputs
 
 
-def blocking_pods(pods: list[dict], spec: DrainSpec) -> list[BlockingPod]:
+def blocking_pods(pods: list[dict[str, Any]], spec: DrainSpec) -> list[BlockingPod]:
     """The pods of a LIST that belong to a listed workload or mount a listed claim."""
     claims = set(spec.claims)
     found = []
@@ -173,7 +173,7 @@ class DrainGate(Resource, module="drstack", name="DrainGate"):
 
     result: pulumi.Output[str]
     waitedSeconds: pulumi.Output[float]
-    podsAtStart: pulumi.Output[list]
+    podsAtStart: pulumi.Output[list[Any]]
 
     def __init__(
         self,
@@ -182,7 +182,7 @@ class DrainGate(Resource, module="drstack", name="DrainGate"):
         site: str,
         namespace: str,
         transition: str,
-        workloads: list[dict],
+        workloads: list[dict[str, Any]],
         claims: list[str],
         timeout_seconds: float,
         poll_seconds: float = DEFAULT_POLL_SECONDS,

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +185,7 @@ class PvcMigrationProvider(SwitchStepProvider):
         except PvMigrateError as exc:
             raise MigrationNotStarted(spec, str(exc)) from None
         sites = {site: self.site_config(site) for site in (spec.from_site, spec.to_site)}
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         log_dir = Path.cwd() / log_directory(spec.transition, started)
         with kubeconfig_files(sites) as paths:
             jobs = [
@@ -207,9 +207,9 @@ class PvcMigrationProvider(SwitchStepProvider):
             "direction": spec.direction,
             "pvMigrateVersion": version.text,
             "startedAt": _iso(started),
-            "endedAt": _iso(datetime.now(timezone.utc)),
+            "endedAt": _iso(datetime.now(UTC)),
             "logDir": str(log_dir),
-            "results": [result_record(p, r) for p, r in zip(spec.pairs, results)],
+            "results": [result_record(p, r) for p, r in zip(spec.pairs, results, strict=True)],
         }
 
 
@@ -230,7 +230,7 @@ class PvcMigration(Resource, module="drstack", name="PvcMigration"):
     pvMigrateVersion: pulumi.Output[str]
     startedAt: pulumi.Output[str]
     endedAt: pulumi.Output[str]
-    results: pulumi.Output[list]
+    results: pulumi.Output[list[Any]]
 
     def __init__(
         self,
@@ -239,7 +239,7 @@ class PvcMigration(Resource, module="drstack", name="PvcMigration"):
         from_site: str,
         to_site: str,
         transition: str,
-        pairs: list[dict],
+        pairs: list[dict[str, Any]],
         flags: list[str],
         concurrency: int,
         timeout_seconds: float,

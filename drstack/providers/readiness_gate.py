@@ -207,7 +207,7 @@ def _warning_events(core: CoreV1Api, spec: ReadinessSpec, clock: Clock) -> dict[
         events = list_items(core.list_namespaced_event, namespace=spec.namespace,
                             what=f"list events in {spec.site} namespace {spec.namespace}",
                             deadline=5.0)
-    except Exception as exc:  # the table is still worth having without them
+    except Exception as exc:  # noqa: BLE001 - the table is still worth having without them
         return {"": f"(events not available: {type(exc).__name__})"}
     latest: dict[str, tuple[str, str]] = {}
     for event in events:
@@ -231,8 +231,9 @@ def _timeout_message(spec: ReadinessSpec, pending: list[Rollout], events: dict[s
         for r in pending
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    table = "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
-                      for row in rows)
+    table = "\n".join(
+        "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows)
     note = f"\n  {events['']}" if "" in events else ""
     return (
         f"readiness gate ({spec.transition}): {len(pending)} of {len(spec.workloads)} "
@@ -249,7 +250,7 @@ class ReadinessGate(Resource, module="drstack", name="ReadinessGate"):
 
     result: pulumi.Output[str]
     siteReadySeconds: pulumi.Output[float]
-    readySeconds: pulumi.Output[dict]
+    readySeconds: pulumi.Output[dict[str, Any]]
 
     def __init__(
         self,
@@ -258,7 +259,7 @@ class ReadinessGate(Resource, module="drstack", name="ReadinessGate"):
         site: str,
         namespace: str,
         transition: str,
-        workloads: list[dict],
+        workloads: list[dict[str, Any]],
         timeout_seconds: float,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         opts: pulumi.ResourceOptions | None = None,

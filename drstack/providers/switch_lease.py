@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
@@ -63,7 +63,7 @@ class SwitchLeaseProvider(SwitchStepProvider):
         return parse_lease_inputs(props)
 
     def work(self, spec: LeaseSpec, props: dict[str, Any]) -> dict[str, Any]:
-        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
         lease = Lease(spec.holder, now, spec.transition, spec.from_site)
         taken: list[tuple[Site, str]] = []
         replaced = []
@@ -104,7 +104,7 @@ class SwitchLease(Resource, module="drstack", name="SwitchLease"):
         holder: str,
         transition: str,
         from_site: str,
-        sites: list[dict],
+        sites: list[dict[str, Any]],
         break_lease: bool,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:

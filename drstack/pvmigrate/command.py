@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drstack.pvmigrate.flags import PvMigrateFlagsInvalid, check_flags
-from drstack.pvmigrate.version import PvMigrateVersion, PvMigrateUnsupported
+from drstack.pvmigrate.version import PvMigrateUnsupported, PvMigrateVersion
 
 
 @dataclass(frozen=True)

@@ -110,12 +110,13 @@ _KEY_ALGORITHMS = ("rsa", "ed25519")
 
 # Why drstack refuses a flag; "{flag}" becomes e.g. "-n/--source-namespace".
 _BY_DIRECTION = "drstack:{src}{what} (drstack:{dst}{what} when copying dr -> source)"
-_SRC_NS = "drstack sets {flag} from " + _BY_DIRECTION.format(src="source", dst="dr", what="Namespace")
-_DST_NS = "drstack sets {flag} from " + _BY_DIRECTION.format(src="dr", dst="source", what="Namespace")
-_SRC_KC = "drstack sets {flag} from " + _BY_DIRECTION.format(src="source", dst="dr", what="Kubeconfig")
-_DST_KC = "drstack sets {flag} from " + _BY_DIRECTION.format(src="dr", dst="source", what="Kubeconfig")
-_SRC_CTX = "drstack sets {flag} from " + _BY_DIRECTION.format(src="source", dst="dr", what="Context")
-_DST_CTX = "drstack sets {flag} from " + _BY_DIRECTION.format(src="dr", dst="source", what="Context")
+_SETS = "drstack sets {flag} from "
+_SRC_NS = _SETS + _BY_DIRECTION.format(src="source", dst="dr", what="Namespace")
+_DST_NS = _SETS + _BY_DIRECTION.format(src="dr", dst="source", what="Namespace")
+_SRC_KC = _SETS + _BY_DIRECTION.format(src="source", dst="dr", what="Kubeconfig")
+_DST_KC = _SETS + _BY_DIRECTION.format(src="dr", dst="source", what="Kubeconfig")
+_SRC_CTX = _SETS + _BY_DIRECTION.format(src="source", dst="dr", what="Context")
+_DST_CTX = _SETS + _BY_DIRECTION.format(src="dr", dst="source", what="Context")
 _PVC = "drstack passes the PVC names itself (equal names, or drstack:pvcMap)"
 _LOG_FORMAT = "drstack sets {flag} json, so that each PVC's log file is machine-readable"
 _NO_RUN = ("{flag} makes pv-migrate print text and copy nothing, which drstack would take for "
@@ -390,7 +391,8 @@ class _Checker:
             self.add(flag, problem, hint.format(strategies=strategies))
             return
         close = difflib.get_close_matches(name, list(self.table), n=1, cutoff=0.75)
-        fix = f"did you mean --{close[0]}?" if close else f"see `pv-migrate --help` for {line} flags"
+        fix = (f"did you mean --{close[0]}?" if close
+               else f"see `pv-migrate --help` for {line} flags")
         self.add(flag, problem, fix)
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -74,12 +74,12 @@ def run_migrations(
     argvs = [build_argv(binary, version, j.source, j.dest, extra_flags) for j in jobs]
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
-    run_stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     paths = _log_paths(jobs, log_dir, run_stamp)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pv-migrate") as pool:
         futures = [
             pool.submit(_run_one, job, argv, path, timeout, kill_grace)
-            for job, argv, path in zip(jobs, argvs, paths)
+            for job, argv, path in zip(jobs, argvs, paths, strict=True)
         ]
         return [f.result() for f in futures]
 
@@ -203,4 +203,4 @@ def _safe(name: str) -> str:
 
 
 def _utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

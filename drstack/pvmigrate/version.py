@@ -118,7 +118,8 @@ def detect_version(binary: str = "pv-migrate", *, timeout: float = 10.0) -> PvMi
             check=False,
         )
     except (FileNotFoundError, PermissionError) as exc:
-        raise PvMigrateMissing(_missing_message(binary, f"cannot be run ({exc.strerror})")) from None
+        raise PvMigrateMissing(
+            _missing_message(binary, f"cannot be run ({exc.strerror})")) from None
     except OSError as exc:  # e.g. ENOEXEC: not a program for this machine
         raise PvMigrateMissing(_missing_message(binary, f"cannot be run ({exc})")) from None
     except subprocess.TimeoutExpired:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client as k8s
 
-from drstack import annotation_keys
+from drstack import annotation_keys as ann
 from drstack.cluster.client import connect
 from drstack.cluster.reader import read_site
 from drstack.cluster.retry import ClusterUnavailable, update_with_conflict_retry
@@ -29,18 +29,20 @@ def populate(server: FakeKubeServer, ledger: dict[str, str] | None = None, extra
     server.put(
         objects.deployment(
             "web", 3, labels={"part-of": "shop"}, image="web:2", claim_names=["uploads"],
-            annotations={annotation_keys.ORIGINAL_REPLICAS: "3"},
+            annotations={ann.ORIGINAL_REPLICAS: "3"},
         ),
         namespace=NS,
     )
     server.put(objects.deployment("worker", 0, labels={"part-of": "shop"}), namespace=NS)
     server.put(
-        objects.statefulset("db", 2, labels={"part-of": "shop"}, image="pg:16", claim_templates=["data"]),
+        objects.statefulset("db", 2, labels={"part-of": "shop"}, image="pg:16",
+                            claim_templates=["data"]),
         namespace=NS,
     )
     server.put(objects.pvc("uploads"), namespace=NS)
     for i in range(extra):
-        server.put(objects.deployment(f"extra-{i:03d}", 1, labels={"part-of": "shop"}), namespace=NS)
+        server.put(objects.deployment(f"extra-{i:03d}", 1, labels={"part-of": "shop"}),
+                   namespace=NS)
     server.sync_pods(NS)  # creates the StatefulSet's claims, as its controller would
 
 
@@ -49,26 +51,29 @@ def test_snapshots_of_both_sites(
 ) -> None:
     lease = json.dumps({"holder": "stack-a", "acquiredAt": "2025-01-01T00:00:00Z"})
     populate(source_cluster, {
-        annotation_keys.LEDGER_ACTIVE_SITE: "source", annotation_keys.LEDGER_GENERATION: "4",
-        annotation_keys.LEDGER_SWITCHED_AT: "2025-01-01T00:00:00Z", annotation_keys.LEDGER_STACK: "org/drstack/dr",
-        annotation_keys.LEDGER_TRANSITION: "failback", annotation_keys.LEDGER_LEASE: lease,
+        ann.LEDGER_ACTIVE_SITE: "source", ann.LEDGER_GENERATION: "4",
+        ann.LEDGER_SWITCHED_AT: "2025-01-01T00:00:00Z", ann.LEDGER_STACK: "org/drstack/dr",
+        ann.LEDGER_TRANSITION: "failback", ann.LEDGER_LEASE: lease,
     })
     dr_cluster.put(objects.namespace(NS, annotations={
-        annotation_keys.LEDGER_ACTIVE_SITE: "elsewhere", annotation_keys.LEDGER_GENERATION: "x", annotation_keys.LEDGER_LEASE: "{oops",
+        ann.LEDGER_ACTIVE_SITE: "elsewhere", ann.LEDGER_GENERATION: "x", ann.LEDGER_LEASE: "{oops",
     }))
     dr_cluster.put(objects.pvc("uploads", phase="Pending"), namespace=NS)
-    src_site, dr_site = site_config(source_cluster, Site.SOURCE, tmp_path), site_config(dr_cluster, Site.DR, tmp_path)
+    src_site = site_config(source_cluster, Site.SOURCE, tmp_path)
+    dr_site = site_config(dr_cluster, Site.DR, tmp_path)
 
     src = read_site(connect(src_site), src_site, selector=None, excluded=frozenset())
     dr = read_site(connect(dr_site), dr_site, selector=None, excluded=frozenset())
 
-    assert (src.site, src.namespace, src.namespace_exists, src.reachable) == (Site.SOURCE, NS, True, True)
+    assert (src.site, src.namespace, src.namespace_exists, src.reachable) == (
+        Site.SOURCE, NS, True, True)
     assert src.workloads == (
         LiveWorkload(
             WorkloadRef(Kind.DEPLOYMENT, "web"), 3, original_annotation="3", images=("web:2",),
             claim_names=("uploads",), pod_labels=(("app", "web"),),
         ),
-        LiveWorkload(WorkloadRef(Kind.DEPLOYMENT, "worker"), 0, images=("app:1",), pod_labels=(("app", "worker"),)),
+        LiveWorkload(WorkloadRef(Kind.DEPLOYMENT, "worker"), 0, images=("app:1",),
+                     pod_labels=(("app", "worker"),)),
         LiveWorkload(
             WorkloadRef(Kind.STATEFUL_SET, "db"), 2, images=("pg:16",), claim_templates=("data",),
             pod_labels=(("app", "db"),),
@@ -94,7 +99,8 @@ def test_selector_and_exclusions(source_cluster: FakeKubeServer, tmp_path: Path)
         connect(site), site, selector="part-of=shop",
         excluded=frozenset({WorkloadRef(Kind.DEPLOYMENT, "worker")}),
     )
-    assert [str(w.ref) for w in snap.workloads] == ["Deployment/defaulted", "Deployment/web", "StatefulSet/db"]
+    assert [str(w.ref) for w in snap.workloads] == [
+        "Deployment/defaulted", "Deployment/web", "StatefulSet/db"]
     assert snap.workloads[0].replicas == 1  # Kubernetes' default for an absent spec.replicas
     assert all("labelSelector=part-of" in "&".join(f"{k}={v}" for k, v in r.query.items())
                for r in source_cluster.requests if r.path.endswith(("deployments", "statefulsets")))
@@ -125,7 +131,8 @@ def test_503_burst_is_retried(source_cluster: FakeKubeServer, tmp_path: Path) ->
     site = site_config(source_cluster, Site.SOURCE, tmp_path)
     snap = read_site(connect(site), site, selector=None, excluded=frozenset())
     assert len(snap.workloads) == 3
-    assert [r.status for r in source_cluster.requests if "statefulsets" in r.path] == [503, 503, 503, 200]
+    statefulset_lists = [r.status for r in source_cluster.requests if "statefulsets" in r.path]
+    assert statefulset_lists == [503, 503, 503, 200]
 
 
 def test_refused_connection_past_the_deadline(dr_cluster: FakeKubeServer, tmp_path: Path) -> None:
@@ -142,21 +149,22 @@ def test_refused_connection_past_the_deadline(dr_cluster: FakeKubeServer, tmp_pa
     assert read_site(api, site, selector=None, excluded=frozenset()).namespace_exists
 
 
-def test_conflict_on_update_rereads_then_succeeds(source_cluster: FakeKubeServer, tmp_path: Path) -> None:
+def test_conflict_on_update_rereads_then_succeeds(source_cluster: FakeKubeServer,
+                                                  tmp_path: Path) -> None:
     populate(source_cluster)
     site = site_config(source_cluster, Site.SOURCE, tmp_path)
     core = k8s.CoreV1Api(connect(site))
     source_cluster.conflict_next(1, path_contains=f"/namespaces/{NS}")
 
     def mutate(ns: k8s.V1Namespace) -> k8s.V1Namespace:
-        ns.metadata.annotations = {**(ns.metadata.annotations or {}), annotation_keys.LEDGER_GENERATION: "1"}
+        ns.metadata.annotations = {**(ns.metadata.annotations or {}), ann.LEDGER_GENERATION: "1"}
         return ns
 
     result = update_with_conflict_retry(
         lambda: core.read_namespace(NS), mutate, lambda ns: core.replace_namespace(NS, ns),
         what=f"namespace {NS} on site source",
     )
-    assert result.metadata.annotations[annotation_keys.LEDGER_GENERATION] == "1"
+    assert result.metadata.annotations[ann.LEDGER_GENERATION] == "1"
     assert [(r.method, r.status) for r in source_cluster.requests] == [
         ("GET", 200), ("PUT", 409), ("GET", 200), ("PUT", 200),
     ]

@@ -8,7 +8,8 @@ from typing import Any
 Obj = dict[str, Any]
 
 
-def _meta(name: str, labels: Mapping[str, str] | None, annotations: Mapping[str, str] | None) -> Obj:
+def _meta(name: str, labels: Mapping[str, str] | None,
+          annotations: Mapping[str, str] | None) -> Obj:
     meta: Obj = {"name": name}
     if labels:
         meta["labels"] = dict(labels)

@@ -547,7 +547,8 @@ class FakeKubeServer:
             "contexts": [
                 {
                     "name": context,
-                    "context": {"cluster": context, "user": f"{context}-user", "namespace": "default"},
+                    "context": {"cluster": context, "user": f"{context}-user",
+                                "namespace": "default"},
                 }
             ],
             "current-context": context,
@@ -808,7 +809,8 @@ class FakeKubeServer:
         if rt.is_workload:
             obj.setdefault("spec", {}).setdefault("replicas", 1)
             # StatefulSetStatus.replicas is required (not omitempty); Deployment's are optional.
-            obj["status"] = {"replicas": 0, "availableReplicas": 0} if rt.kind == "StatefulSet" else {}
+            obj["status"] = ({"replicas": 0, "availableReplicas": 0} if rt.kind == "StatefulSet"
+                             else {})
         elif rt.kind in ("Pod", "PersistentVolumeClaim"):
             obj["status"] = {"phase": "Pending"}
         elif rt.kind == "Namespace":
@@ -898,10 +900,12 @@ class FakeKubeServer:
                     'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: '
                     "is required for apply patch",
                 )
-            if route.sub is None and self._find(route.rt, route.namespace, route.name or "") is None:
+            missing = self._find(route.rt, route.namespace, route.name or "") is None
+            if route.sub is None and missing:
                 # Server-side apply creates what does not exist yet.
                 body = merge_patch({"metadata": {"name": route.name}}, patch)
-                return 201, self._create(_Route(route.rt, route.namespace, None, None), body, dry_run)
+                collection = _Route(route.rt, route.namespace, None, None)
+                return 201, self._create(collection, body, dry_run)
         old = self._existing(route)
         view = _scale_view(old) if route.sub == "scale" else old
         if ctype == "application/json-patch+json":
@@ -1294,22 +1298,22 @@ class _Handler(BaseHTTPRequestHandler):
             with self.fake._lock:
                 self.fake._connections.discard(self.connection)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output clean
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._serve("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._serve("POST")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._serve("PUT")
 
-    def do_PATCH(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:
         self._serve("PATCH")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._serve("DELETE")
 
     def _serve(self, method: str) -> None:
@@ -1344,9 +1348,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as err:
             status, payload = err.code, err.status()
             headers.update(err.headers)
-        except Exception as exc:  # a bug in the fake: answer 500, as an apiserver would
+        except Exception as exc:  # noqa: BLE001 - a bug in the fake: answer 500, as an apiserver would
             status = 500
-            payload = ApiError(500, "InternalError", f"fakekube: {type(exc).__name__}: {exc}").status()
+            bug = ApiError(500, "InternalError", f"fakekube: {type(exc).__name__}: {exc}")
+            payload = bug.status()
         data = json.dumps(payload, separators=(",", ":")).encode()
         fake._record(
             RequestRecord(method, path, query, content_type, status,

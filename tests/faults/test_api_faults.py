@@ -20,13 +20,18 @@ import yaml
 import drstack.cluster.client as cluster_client
 import drstack.cluster.reader as cluster_reader
 from drstack.cluster.retry import ClusterUnavailable
-from drstack.providers import SKIPPED, DrainGateProvider, PvcMigrationProvider, ReadinessGateProvider
-from tests.faults import K8S_PROVIDER, dynamic, run, write_paths
+from drstack.providers import (
+    SKIPPED,
+    DrainGateProvider,
+    PvcMigrationProvider,
+    ReadinessGateProvider,
+)
 from tests.fakekube import FakeKubeServer, objects
+from tests.faults import K8S_PROVIDER, dynamic, run, write_paths
 from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
-from tests.providers.conftest import DR_NS as GATE_DR_NS
-from tests.providers.conftest import SOURCE_NS as GATE_SOURCE_NS
-from tests.providers.conftest import Sites, configured, sites  # noqa: F401 (fixture)
+from tests.providers.sites import DR_NS as GATE_DR_NS
+from tests.providers.sites import SOURCE_NS as GATE_SOURCE_NS
+from tests.providers.sites import Sites, configured
 
 # ---- the program (reader) -------------------------------------------------------------------
 

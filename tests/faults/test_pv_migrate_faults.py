@@ -17,10 +17,10 @@ import pytest
 import drstack.providers.pvc_migration as pvc_migration
 from drstack.providers import MigrationNotStarted, PvcMigrationProvider
 from drstack.pvmigrate import MigrationFailed
-from tests.faults import dynamic, run, write_paths
 from tests.fakekube import FakeKubeServer
+from tests.faults import dynamic, run, write_paths
 from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
-from tests.providers.conftest import Sites, configured, sites  # noqa: F401 (fixture)
+from tests.providers.sites import Sites, configured
 from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 
 PAIRS = [{"source": "data-db-0", "dr": "data-db-0"}, {"source": "web-data", "dr": "web-data-dr"}]

@@ -27,6 +27,7 @@ from drstack.providers import (
     ReadinessTimeout,
 )
 from drstack.pvmigrate import MigrationFailed
+from tests.fakekube import FakeKubeServer, objects
 from tests.faults import (
     K8S_PROVIDER,
     SECRET_SIG,
@@ -37,9 +38,8 @@ from tests.faults import (
     run,
     without_secrets,
 )
-from tests.fakekube import FakeKubeServer, objects
 from tests.program.scenario import DR_NS, SOURCE_NS, ledger, populate
-from tests.providers.conftest import configured
+from tests.providers.sites import configured
 from tests.pvmigrate.fake_pvmigrate import write_fake_pvmigrate
 
 KUBECONFIG_KEYS = ("sourceKubeconfig", "drKubeconfig")

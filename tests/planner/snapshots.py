@@ -17,8 +17,9 @@ def ref(text: str) -> WorkloadRef:
     return WorkloadRef.parse(text if "/" in text else f"Deployment/{text}")
 
 
-def wl(name: str, replicas: int = 0, ann: str | None = None, *, images: tuple[str, ...] = ("app:1",),
-       claims: tuple[str, ...] = (), templates: tuple[str, ...] = ()) -> LiveWorkload:
+def wl(name: str, replicas: int = 0, ann: str | None = None, *,
+       images: tuple[str, ...] = ("app:1",), claims: tuple[str, ...] = (),
+       templates: tuple[str, ...] = ()) -> LiveWorkload:
     return LiveWorkload(ref=ref(name), replicas=replicas, original_annotation=ann, images=images,
                         claim_names=claims, claim_templates=templates,
                         pod_labels=(("app", ref(name).name),))

@@ -48,7 +48,8 @@ def scenarios(draw):
     overrides = {r.name: draw(st.integers(0, 5)) for r in refs if draw(st.booleans())}
     cfg = config(active, strategy=draw(st.sampled_from(list(Strategy))),
                  assume=draw(st.sampled_from([None, SOURCE, DR])),
-                 overrides={f"{r.kind}/{r.name}": overrides[r.name] for r in refs if r.name in overrides},
+                 overrides={f"{r.kind}/{r.name}": overrides[r.name]
+                            for r in refs if r.name in overrides},
                  old_site_unreachable=unreachable)
     snapshots = snaps(
         snap(SOURCE, *sites[SOURCE], led=led_source, reachable=not (unreachable and active is DR)),

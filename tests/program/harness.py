@@ -74,7 +74,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         super().__init__(_Mocks())
         self.registrations: list[Registration] = []
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append(Registration(
@@ -102,7 +102,7 @@ class _ListHandler(logging.Handler):
 
 def run_program(config: dict[str, Any], *, stack: str, preview: bool = True,
                 secret_keys: tuple[str, ...] = ()) -> ProgramRun:
-    """Run __main__.py for ``stack`` with ``config`` (short keys); raises what the program raises."""
+    """Run __main__.py for ``stack`` with ``config`` (short keys); raises what it raises."""
     run = execute(config, stack=stack, preview=preview, secret_keys=secret_keys)
     if run.error is not None:
         raise run.error

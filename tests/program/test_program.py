@@ -72,7 +72,8 @@ def test_failback_order_is_enforced_by_dependency_edges(after_cutover):
 
 
 def test_cutover_is_the_mirror_image(source_cluster, dr_cluster, tmp_path):
-    populate(source_cluster, SOURCE_NS, deployments={"web": 3}, ledger_annotations=ledger("source", 2))
+    populate(source_cluster, SOURCE_NS, deployments={"web": 3},
+             ledger_annotations=ledger("source", 2))
     populate(dr_cluster, DR_NS, deployments={"web": 0}, ledger_annotations=ledger("source", 2))
     run = run_program(base_config(source_cluster, dr_cluster, tmp_path), stack="dr")
 

@@ -10,7 +10,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from drstack.providers import SKIPPED, DrainGateProvider, DrainTimeout, ProviderNotConfigured
 from tests.fakekube import objects
-from tests.providers.conftest import SOURCE_NS, Sites, configured
+from tests.providers.sites import SOURCE_NS, Sites, configured
 
 WEB = {"kind": "Deployment", "name": "web", "podLabels": {"app": "web"}}
 DB = {"kind": "StatefulSet", "name": "db", "podLabels": {"app": "db"}}
@@ -61,7 +61,8 @@ def test_one_pod_list_per_poll(sites: Sites, later) -> None:
     sites.clear_logs()
     outs = provider.update("id", props(), props()).outs
     requests = sites.source.requests
-    assert {(r.method, r.path) for r in requests} == {("GET", f"/api/v1/namespaces/{SOURCE_NS}/pods")}
+    pods_path = f"/api/v1/namespaces/{SOURCE_NS}/pods"
+    assert {(r.method, r.path) for r in requests} == {("GET", pods_path)}
     # Polls every 0.05 s for ~0.3 s: one LIST each, not one per workload or claim.
     polls = outs["waitedSeconds"] / 0.05
     assert 2 <= len(requests) <= polls + 2

@@ -11,7 +11,7 @@ import pytest
 
 from drstack.providers import SKIPPED, MigrationNotStarted, PvcMigrationProvider
 from drstack.pvmigrate import MigrationFailed
-from tests.providers.conftest import DR_NS, SOURCE_NS, Sites, configured
+from tests.providers.sites import DR_NS, SOURCE_NS, Sites, configured
 from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 
 PAIRS = [{"source": "data", "dr": "data-dr"}]
@@ -144,7 +144,8 @@ def test_inline_kubeconfig_goes_to_a_private_file_removed_afterwards(sites: Site
     assert token not in str(caught.value) and "BEGIN" not in str(caught.value)
 
 
-def test_inline_kubeconfig_file_is_private_while_the_copy_runs(sites: Sites, tmp_path: Path) -> None:
+def test_inline_kubeconfig_file_is_private_while_the_copy_runs(sites: Sites,
+                                                               tmp_path: Path) -> None:
     config = {**sites.config, "drstack:drKubeconfig": sites.dr.kubeconfig_text("dr-ctx")}
     # A fake that records the mode of the file its -k points at, then succeeds.
     probe = tmp_path / "probe"

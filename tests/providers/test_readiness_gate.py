@@ -6,7 +6,7 @@ import pytest
 
 from drstack.providers import SKIPPED, ReadinessGateProvider, ReadinessTimeout
 from tests.fakekube import objects
-from tests.providers.conftest import DR_NS, Sites, configured
+from tests.providers.sites import DR_NS, Sites, configured
 
 WORKLOADS = [
     {"kind": "Deployment", "name": "web", "replicas": 2.0},  # the engine sends floats

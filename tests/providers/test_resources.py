@@ -1,4 +1,4 @@
-"""The three resources as the program declares them (under Pulumi mocks: no provider method runs)."""
+"""The three resources as the program declares them (under Pulumi mocks: no provider runs)."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from pulumi.dynamic.dynamic import serialize_provider
 from drstack import annotation_keys
 from drstack.lease import LeaseHeld, parse_lease
 from drstack.providers import SKIPPED, SwitchLeaseProvider
-from tests.providers.conftest import DR_NS, SOURCE_NS, Sites, configured
 from tests.providers.grpc_host import ProviderHost
+from tests.providers.sites import DR_NS, SOURCE_NS, Sites, configured
 
 
 def props(holder: str = "source", **over: object) -> dict:

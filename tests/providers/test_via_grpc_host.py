@@ -1,4 +1,4 @@
-"""The three providers through the real dynamic-provider host, called over gRPC as the engine does."""
+"""The three providers through the real dynamic-provider host, over gRPC as the engine calls."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from drstack.providers import (
     ReadinessGateProvider,
 )
 from tests.fakekube import objects
-from tests.providers.conftest import DR_NS, SOURCE_NS, Sites
 from tests.providers.grpc_host import REPO_ROOT, ProviderHost
+from tests.providers.sites import DR_NS, SOURCE_NS, Sites
 from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 
 DRAIN = serialize_provider(DrainGateProvider())

@@ -46,7 +46,8 @@ def log(level, msg):
 
 args = sys.argv[1:]
 if args in (["--version"], ["-v"]):
-    print(f"pv-migrate version {{VERSION_TEXT}} (commit: 0123abc) (build date: 2025-01-02T03:04:05Z)")
+    print(f"pv-migrate version {{VERSION_TEXT}} (commit: 0123abc) "
+          "(build date: 2025-01-02T03:04:05Z)")
     sys.exit(0)
 
 call = uuid.uuid4().hex

@@ -69,7 +69,8 @@ def test_seed_failback_flags_on_3_3() -> None:
         ("--no-cleanup", V2, "--no-cleanup is not a flag of pv-migrate 2.x; use --skip-cleanup"),
         ("--compress", V3, "--compress is not a flag of pv-migrate 3.x; drop it (compression is "
                            "on by default); --no-compress turns it off"),
-        ("--no-compress", V2, "--no-compress is not a flag of pv-migrate 2.x; use --compress=false"),
+        ("--no-compress", V2,
+         "--no-compress is not a flag of pv-migrate 2.x; use --compress=false"),
     ],
 )
 def test_renamed_flags(text: str, version: PvMigrateVersion, expected: str) -> None:
