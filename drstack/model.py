@@ -1,12 +1,18 @@
-"""Values that describe the two sites as read from their clusters."""
+"""The values drstack plans with: the two sites as read from their clusters, and the
+validated stack config. Pure: the planner imports nothing else of drstack's.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 class Site(enum.StrEnum):
+    """One of the pair: the source site, where the application normally runs, or DR."""
+
     SOURCE = "source"
     DR = "dr"
 
@@ -16,6 +22,8 @@ class Site(enum.StrEnum):
 
 
 class Kind(enum.StrEnum):
+    """The workload kinds drstack switches."""
+
     DEPLOYMENT = "Deployment"
     STATEFUL_SET = "StatefulSet"
 
@@ -62,6 +70,8 @@ class LiveWorkload:
 
 @dataclass(frozen=True)
 class LivePvc:
+    """A PersistentVolumeClaim as it is on one site."""
+
     name: str
     phase: str = "Bound"
 
@@ -110,3 +120,71 @@ class SiteSnapshot:
     # Ready nodes, counted only on the site being made active; None when not counted (or the
     # kubeconfig may not list nodes).
     ready_nodes: int | None = None
+
+
+# ---- the stack config, validated (drstack.config builds it) ----------------------------------
+
+
+class Strategy(enum.StrEnum):
+    """The order of a switch: cold stops the old site before the new one starts, warm after."""
+
+    COLD = "cold"
+    WARM = "warm"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """How to reach one site: kubeconfig, context and namespace."""
+
+    site: Site
+    # A path to a kubeconfig file, or the file's contents (set with `pulumi config set --secret`).
+    # Kept out of repr so that it never lands in a log or an error message.
+    kubeconfig: str = field(repr=False)
+    context: str | None
+    namespace: str
+
+    @property
+    def kubeconfig_is_inline(self) -> bool:
+        """True when ``kubeconfig`` holds the file's contents rather than a path."""
+        return is_inline_kubeconfig(self.kubeconfig)
+
+
+def is_inline_kubeconfig(value: str) -> bool:
+    """Whether a kubeconfig setting holds the file's contents (else it is a path)."""
+    # A kubeconfig file always has several lines; a path never has a newline.
+    return "\n" in value.strip() or value.lstrip().startswith(("{", "apiVersion"))
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """The validated config of one stack: both sites, and how this stack switches to its own."""
+
+    stack: str
+    active_site: Site
+    source: SiteConfig
+    dr: SiteConfig
+    workload_selector: str | None = None
+    exclude_workloads: frozenset[WorkloadRef] = frozenset()
+    replica_overrides: Mapping[WorkloadRef, int] = field(
+        default_factory=lambda: MappingProxyType({}))
+    strategy: Strategy = Strategy.COLD
+    readiness_timeout: float = 600.0
+    drain_timeout: float = 300.0
+    assume_active_site: Site | None = None
+    migrate_pvc_data: bool = False
+    reverse_migrate_pvc_data: bool = False
+    pv_migrate_flags: tuple[str, ...] = ()
+    # Source claim name -> DR claim name, for claims whose names differ.
+    pvc_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    migration_concurrency: int = 2
+    migration_timeout: float = 7200.0
+    pv_migrate_path: str = "pv-migrate"
+    old_site_unreachable: bool = False
+    break_lease: bool = False
+
+    def site(self, site: Site) -> SiteConfig:
+        return self.source if site is Site.SOURCE else self.dr
+
+    def copies_data_into(self, site: Site) -> bool:
+        """Whether a switch that makes ``site`` active copies PVC data into it."""
+        return self.reverse_migrate_pvc_data if site is Site.SOURCE else self.migrate_pvc_data

@@ -11,7 +11,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
 
-from drstack.config.site import SiteConfig
+from drstack.model import SiteConfig
 
 
 class ClusterConfigError(Exception):

@@ -11,7 +11,6 @@ from kubernetes.client.exceptions import ApiException
 from drstack import annotation_keys as ann
 from drstack.cluster.raw import Obj, json_body
 from drstack.cluster.retry import call
-from drstack.config.site import SiteConfig
 from drstack.lease import parse_lease
 from drstack.model import (
     Kind,
@@ -19,6 +18,7 @@ from drstack.model import (
     LivePvc,
     LiveWorkload,
     Site,
+    SiteConfig,
     SiteSnapshot,
     WorkloadRef,
 )

@@ -12,10 +12,15 @@ import yaml
 
 from drstack.config.errors import ConfigError, ConfigFinding, shown_value
 from drstack.config.keys import KEYS_BY_NAME
-from drstack.config.site import SiteConfig, is_inline_kubeconfig
-from drstack.config.stack import StackConfig, Strategy
 from drstack.config.syntax import is_dns_label, parse_duration, selector_problem
-from drstack.model import Site, WorkloadRef
+from drstack.model import (
+    Site,
+    SiteConfig,
+    StackConfig,
+    Strategy,
+    WorkloadRef,
+    is_inline_kubeconfig,
+)
 from drstack.pvmigrate.flags import split_flags
 
 T = TypeVar("T")

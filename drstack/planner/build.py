@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import re
 
-from drstack.config import StackConfig, Strategy
 from drstack.lease import held_by_other, lease_held_message
-from drstack.model import Ledger, LiveWorkload, Site, SiteSnapshot, WorkloadRef
+from drstack.model import (
+    Ledger,
+    LiveWorkload,
+    Site,
+    SiteSnapshot,
+    StackConfig,
+    Strategy,
+    WorkloadRef,
+)
 from drstack.planner.history import find_last_active
 from drstack.planner.originals import resolve_original
 from drstack.planner.plan import (

@@ -6,8 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from drstack import annotation_keys
-from drstack.config import Strategy
-from drstack.model import Site, WorkloadRef
+from drstack.model import Site, Strategy, WorkloadRef
 
 
 class Transition(enum.StrEnum):

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pulumi
 
 from drstack.cluster.client import ClusterConfigError
-from drstack.config import ConfigError, StackConfig
-from drstack.model import Site, SiteSnapshot
+from drstack.config import ConfigError
+from drstack.model import Site, SiteSnapshot, StackConfig
 from drstack.planner import Plan, PlanError, build_plan
 from drstack.program.checks import pv_migrate_findings
 from drstack.program.declare import Switch, declare_switch

@@ -3,7 +3,7 @@ fails in preview instead of half way through ``pulumi up``."""
 
 from __future__ import annotations
 
-from drstack.config import StackConfig
+from drstack.model import StackConfig
 from drstack.planner import Plan
 from drstack.pvmigrate import PvMigrateError, check_flags, detect_version
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from drstack.config import StackConfig
-from drstack.model import Site, SiteSnapshot
+from drstack.model import Site, SiteSnapshot, StackConfig
 from drstack.planner import Phase, Plan
 from drstack.program.site import SiteSwitch
 from drstack.providers.drain_gate import DrainGate

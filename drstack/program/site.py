@@ -21,8 +21,7 @@ from pulumi_kubernetes.core.v1 import NamespacePatch
 from pulumi_kubernetes.meta.v1 import ObjectMetaPatchArgs
 
 from drstack import annotation_keys
-from drstack.config import SiteConfig
-from drstack.model import Kind, Site
+from drstack.model import Kind, Site, SiteConfig
 from drstack.planner import LedgerRecord, WorkloadPlan
 
 # Our ReadinessGate does the waiting, with the operator's timeout and a table of what is not

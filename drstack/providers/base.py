@@ -29,9 +29,9 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from drstack.cluster.raw import Obj, json_body
-from drstack.config import NAMESPACE, SiteConfig, load_site_config
+from drstack.config import NAMESPACE, load_site_config
 from drstack.config.load import SITE_KEY_PREFIX
-from drstack.model import Kind, Site
+from drstack.model import Kind, Site, SiteConfig
 
 STEADY = "none"  # the transition of a run that switches nothing
 # How often a gate looks again: the gate notices the last workload becoming ready within about

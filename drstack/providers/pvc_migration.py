@@ -21,8 +21,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckResult, Resource
 
-from drstack.config import SiteConfig
-from drstack.model import Site
+from drstack.model import Site, SiteConfig
 from drstack.planner import PvcPair
 from drstack.providers.base import (
     Inputs,

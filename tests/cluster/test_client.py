@@ -9,8 +9,7 @@ import urllib3
 from kubernetes import client as k8s
 
 from drstack.cluster.client import ClusterConfigError, connect
-from drstack.config.site import SiteConfig
-from drstack.model import Site
+from drstack.model import Site, SiteConfig
 from tests.fakekube import FakeKubeServer, objects
 
 

@@ -12,8 +12,7 @@ from drstack import annotation_keys as ann
 from drstack.cluster.client import connect
 from drstack.cluster.reader import read_site
 from drstack.cluster.retry import ClusterUnavailable, update_with_conflict_retry
-from drstack.config.site import SiteConfig
-from drstack.model import Kind, Lease, LivePvc, LiveWorkload, Site, WorkloadRef
+from drstack.model import Kind, Lease, LivePvc, LiveWorkload, Site, SiteConfig, WorkloadRef
 from tests.fakekube import FakeKubeServer, objects
 
 NS = "shop"

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from drstack.config import SiteConfig, StackConfig, Strategy
-from drstack.model import Ledger, LivePvc, LiveWorkload, Site, SiteSnapshot, WorkloadRef
+from drstack.model import (
+    Ledger,
+    LivePvc,
+    LiveWorkload,
+    Site,
+    SiteConfig,
+    SiteSnapshot,
+    StackConfig,
+    Strategy,
+    WorkloadRef,
+)
 
 NOW = "2024-05-01T12:00:00Z"
 EARLIER = "2024-04-01T08:00:00Z"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drstack.config import Strategy
+from drstack.model import Strategy
 from drstack.planner import Phase, Plan, PlanError, PvcPair, Step, Transition, build_plan
 
 from .snapshots import DR, EARLIER, NOW, SOURCE, config, ledger, pvc, snap, snaps, wl

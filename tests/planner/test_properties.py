@@ -7,8 +7,7 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drstack.config import Strategy
-from drstack.model import Kind, Ledger, LiveWorkload, Site, WorkloadRef
+from drstack.model import Kind, Ledger, LiveWorkload, Site, Strategy, WorkloadRef
 from drstack.planner import Phase, Plan, PlanError, Transition, build_plan
 from drstack.planner.originals import parse_annotation
 
