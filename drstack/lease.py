@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 
+from drstack.errors import ClusterError
 from drstack.model import Lease, Site
 
 
-class LeaseHeld(Exception):
+class LeaseHeld(ClusterError):
     """Another stack's switch holds the lease."""
 
 

@@ -1,5 +1,5 @@
 """The values drstack plans with: the two sites as read from their clusters, and the
-validated stack config. Pure: the planner imports nothing else of drstack's.
+validated stack config. No I/O here: the planner builds on these alone.
 """
 
 from __future__ import annotations

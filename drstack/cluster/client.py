@@ -11,11 +11,15 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
 
+from drstack.config.errors import ConfigError
 from drstack.model import SiteConfig
 
 
-class ClusterConfigError(Exception):
+class ClusterConfigError(ConfigError):
     """A site's kubeconfig or context cannot be used; the message says which key to fix."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
 
 
 def config_key(site: SiteConfig, what: str) -> str:

@@ -13,6 +13,8 @@ from typing import TypeVar
 import urllib3.exceptions
 from kubernetes.client.exceptions import ApiException
 
+from drstack.errors import ClusterError
+
 T = TypeVar("T")
 S = TypeVar("S")
 
@@ -32,7 +34,7 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class ClusterUnavailable(Exception):
+class ClusterUnavailable(ClusterError):
     """A call kept failing with transient errors until its deadline."""
 
     def __init__(self, what: str, attempts: int, elapsed: float, last_error: BaseException) -> None:
@@ -46,7 +48,7 @@ class ClusterUnavailable(Exception):
         )
 
 
-class ClusterConflict(Exception):
+class ClusterConflict(ClusterError):
     """An update kept losing to concurrent writers (409) after every re-read."""
 
     def __init__(self, what: str, attempts: int) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drstack.config.keys import KEYS_BY_NAME, NAMESPACE
+from drstack.errors import DrstackError
 
 SECRET_PLACEHOLDER = "<secret>"
 
@@ -38,11 +40,18 @@ def _looks_like_path(value: object) -> bool:
     return "/" in value or value.endswith((".yaml", ".yml", ".json", ".conf", "config"))
 
 
-class ConfigError(Exception):
-    """All the config problems found, reported at once before any cluster is touched."""
+class ConfigError(DrstackError):
+    """Config drstack cannot use, found before it changed anything.
 
-    def __init__(self, findings: list[ConfigFinding]) -> None:
+    ``load_config`` raises it with every finding at once; a subclass names its one problem in
+    ``message`` and has no findings.
+    """
+
+    def __init__(self, findings: Sequence[ConfigFinding] = (), *,
+                 message: str | None = None) -> None:
         self.findings = tuple(findings)
-        lines = [f"drstack found {len(findings)} config problem(s); nothing was changed:"]
-        lines += [f"  - {f}" for f in findings]
-        super().__init__("\n".join(lines))
+        if message is None:
+            lines = [f"drstack found {len(self.findings)} config problem(s); nothing was changed:"]
+            lines += [f"  - {f}" for f in self.findings]
+            message = "\n".join(lines)
+        super().__init__(message)

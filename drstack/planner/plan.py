@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from drstack import annotation_keys
+from drstack.errors import DrstackError
 from drstack.model import Site, Strategy, WorkloadRef
 
 
@@ -144,7 +145,7 @@ class Plan:
         return site not in self.untouched_sites
 
 
-class PlanError(Exception):
+class PlanError(DrstackError):
     """Every reason the plan cannot be made, reported at once; nothing was changed."""
 
     def __init__(self, problems: list[str]) -> None:

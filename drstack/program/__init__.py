@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 
 import pulumi
 
-from drstack.cluster.client import ClusterConfigError
-from drstack.config import ConfigError
+from drstack.errors import DrstackError
 from drstack.model import Site, SiteSnapshot, StackConfig
 from drstack.planner import Plan, PlanError, build_plan
 from drstack.program.checks import pv_migrate_findings
@@ -30,7 +29,7 @@ def fail_cleanly() -> Iterator[None]:
     """Turn drstack's own errors into a clean Pulumi error: the message, no traceback."""
     try:
         yield
-    except (ConfigError, PlanError, ClusterConfigError) as exc:
+    except DrstackError as exc:
         raise pulumi.RunError(str(exc)) from None
 
 

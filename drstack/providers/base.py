@@ -29,7 +29,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from drstack.cluster.raw import Obj, json_body
-from drstack.config import NAMESPACE, load_site_config
+from drstack.config import NAMESPACE, ConfigError, load_site_config
 from drstack.config.load import SITE_KEY_PREFIX
 from drstack.model import Kind, Site, SiteConfig
 
@@ -44,17 +44,20 @@ KINDS = tuple(k.value for k in Kind)
 _SITE_KEY_SUFFIXES = ("Kubeconfig", "Context", "Namespace")
 
 
-class ProviderNotConfigured(Exception):
+class ProviderNotConfigured(ConfigError):
     """The provider host never called configure(), or a needed key was not in the config."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
 
-class InvalidInputs(Exception):
+
+class InvalidInputs(ConfigError):
     """Inputs that check() would have refused; raised when create/update get them anyway."""
 
     def __init__(self, resource: str, failures: list[CheckFailure]) -> None:
         self.failures = failures
         lines = "\n".join(f"  - {f.property}: {f.reason}" for f in failures)
-        super().__init__(f"{resource}: invalid inputs:\n{lines}")
+        super().__init__(message=f"{resource}: invalid inputs:\n{lines}")
 
 
 class SiteProvider(ResourceProvider):

@@ -16,6 +16,7 @@ import pulumi
 from kubernetes.client import CoreV1Api
 from pulumi.dynamic import Resource
 
+from drstack.errors import ClusterError
 from drstack.model import Site
 from drstack.providers.base import (
     DEFAULT_POLL_SECONDS,
@@ -120,7 +121,7 @@ def blocking_pods(pods: list[dict[str, Any]], spec: DrainSpec) -> list[BlockingP
     return sorted(found, key=lambda p: p.name)
 
 
-class DrainTimeout(Exception):
+class DrainTimeout(ClusterError):
     """The old site's pods did not go away in time; the message names them."""
 
 

@@ -141,7 +141,7 @@ def result_record(pair: PvcPair, result: MigrationResult) -> dict[str, Any]:
     }
 
 
-class MigrationNotStarted(Exception):
+class MigrationNotStarted(PvMigrateError):
     """pv-migrate cannot run as configured; raised before any copy starts."""
 
     def __init__(self, spec: MigrationSpec, reason: str) -> None:

@@ -15,6 +15,7 @@ import pulumi
 from kubernetes.client import AppsV1Api, CoreV1Api
 from pulumi.dynamic import Resource
 
+from drstack.errors import ClusterError
 from drstack.model import Kind, Site
 from drstack.providers.base import (
     DEFAULT_POLL_SECONDS,
@@ -139,7 +140,7 @@ def _conditions(status: Mapping[str, Any]) -> str:
     return "; ".join(shown)
 
 
-class ReadinessTimeout(Exception):
+class ReadinessTimeout(ClusterError):
     """The new site did not become ready in time; the message has a table of what was not."""
 
 

@@ -6,6 +6,7 @@
 - ``runner``: many copies, bounded and timed, one log file each (``run_migrations``).
 """
 
+from drstack.errors import PvMigrateError
 from drstack.pvmigrate.command import Endpoint, build_argv
 from drstack.pvmigrate.flags import (
     FlagProblem,
@@ -21,7 +22,6 @@ from drstack.pvmigrate.runner import (
     run_migrations,
 )
 from drstack.pvmigrate.version import (
-    PvMigrateError,
     PvMigrateMissing,
     PvMigrateUnsupported,
     PvMigrateVersion,

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
 
+from drstack.errors import PvMigrateError
 from drstack.pvmigrate.version import PvMigrateVersion
 
 
@@ -92,7 +93,7 @@ class FlagProblem:
         return f"{text}; {self.fix}" if self.fix else text
 
 
-class PvMigrateFlagsInvalid(ValueError):
+class PvMigrateFlagsInvalid(PvMigrateError):
     """drstack:pvMigrateFlags has flags the installed pv-migrate would reject or misuse."""
 
     def __init__(self, problems: Sequence[FlagProblem]) -> None:

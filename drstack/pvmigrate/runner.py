@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from drstack.errors import PvMigrateError
 from drstack.pvmigrate.command import Endpoint, build_argv
 from drstack.pvmigrate.version import PvMigrateVersion
 
@@ -48,7 +49,7 @@ class MigrationResult:
         return self.status == "succeeded"
 
 
-class MigrationFailed(Exception):
+class MigrationFailed(PvMigrateError):
     """At least one PVC copy failed or timed out; the message has each one's log tail."""
 
     def __init__(self, message: str, failures: Sequence[MigrationResult]) -> None:

@@ -17,6 +17,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from drstack.errors import PvMigrateError
+
 SUPPORTED_MAJORS: tuple[int, ...] = (1, 2, 3)
 
 # "pv-migrate version 3.3.0 (...)", "... version v3.3.0", or a line that is just "3.3.0-rc.1".
@@ -31,10 +33,6 @@ _WHERE_TO_GET = (
     "pv-migrate releases page on GitHub (utkuozdemir/pv-migrate), or use Homebrew "
     "(the utkuozdemir/pv-migrate tap) or the kubectl krew plugin pv-migrate"
 )
-
-
-class PvMigrateError(Exception):
-    """pv-migrate cannot be used; the message says why and what to do."""
 
 
 class PvMigrateMissing(PvMigrateError):
