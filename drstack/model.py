@@ -5,6 +5,7 @@ validated stack config. No I/O here: the planner builds on these alone.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -78,7 +79,10 @@ class LivePvc:
 
 @dataclass(frozen=True)
 class Lease:
-    """Held on a site's namespace while a switch runs (see drstack.cluster.lease)."""
+    """Held on a site's namespace while a switch runs, so the source and dr stacks cannot switch
+    the same pair at once. A switch takes it first (drstack.cluster.lease, by compare-and-swap)
+    and its ledger write releases it (sets the annotation to "").
+    """
 
     holder: str  # the stack running the switch
     acquired_at: str
@@ -86,6 +90,54 @@ class Lease:
     # The site that was active when the switch started: if the switch dies before its ledger
     # is written, a re-run still knows where the current data is.
     from_site: Site | None = None
+
+    def encode(self) -> str:
+        """The lease as the namespace annotation's value."""
+        return json.dumps({
+            "holder": self.holder,
+            "acquiredAt": self.acquired_at,
+            "transition": self.transition,
+            "from": self.from_site.value if self.from_site else None,
+        }, sort_keys=True)
+
+    @classmethod
+    def parse(cls, text: str | None) -> Lease | None:
+        """The lease in an annotation value; None when free ("") or unreadable."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        holder, acquired = data.get("holder"), data.get("acquiredAt")
+        if not isinstance(holder, str) or not isinstance(acquired, str) or not holder:
+            return None
+        transition = data.get("transition")
+        from_site = data.get("from")
+        return cls(
+            holder=holder,
+            acquired_at=acquired,
+            transition=transition if isinstance(transition, str) else None,
+            from_site=Site(from_site) if from_site in {s.value for s in Site} else None,
+        )
+
+    def stops(self, holder: str) -> bool:
+        """Whether this lease stops a switch by stack ``holder``: another stack holds it."""
+        return self.holder != holder
+
+    def refusal(self, site: Site, holder: str) -> str:
+        """Why stack ``holder`` must not switch ``site`` now, and the ways out."""
+        what = f" ({self.transition})" if self.transition else ""
+        return (
+            f"site {site}: a switch by stack {self.holder!r}{what} holds the drstack lease since "
+            f"{self.acquired_at}, so stack {holder!r} must not switch now. Wait for that "
+            f"`pulumi up -s {self.holder}` to finish. If it died (no update of stack "
+            f"{self.holder!r} is running: check `pulumi stack history -s {self.holder}`), take "
+            f"the lease over once: pulumi config set -s {holder} drstack:breakLease true, run "
+            f"pulumi up -s {holder}, then pulumi config set -s {holder} drstack:breakLease false"
+        )
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from drstack.cluster import ClusterConfigError, ClusterConflict, ClusterUnavailable
+from drstack.cluster.lease import LeaseHeld
 from drstack.config import ConfigError
 from drstack.errors import ClusterError, DrstackError, PvMigrateError
-from drstack.lease import LeaseHeld
 from drstack.planner import PlanError
 from drstack.providers import (
     DrainTimeout,

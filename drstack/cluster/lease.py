@@ -13,8 +13,12 @@ from kubernetes.client import CoreV1Api
 from drstack import annotation_keys
 from drstack.cluster.raw import Obj, json_body
 from drstack.cluster.retry import update_with_conflict_retry
-from drstack.lease import LeaseHeld, encode_lease, held_by_other, lease_held_message, parse_lease
+from drstack.errors import ClusterError
 from drstack.model import Lease, Site
+
+
+class LeaseHeld(ClusterError):
+    """Another stack's switch holds the lease."""
 
 
 def acquire_lease(core: CoreV1Api, site: Site, namespace: str, lease: Lease, *,
@@ -31,11 +35,11 @@ def acquire_lease(core: CoreV1Api, site: Site, namespace: str, lease: Lease, *,
     def mutate(ns: Obj) -> Obj | None:
         notes = ns.setdefault("metadata", {}).setdefault("annotations", {}) or {}
         ns["metadata"]["annotations"] = notes
-        current = parse_lease(notes.get(annotation_keys.LEDGER_LEASE))
+        current = Lease.parse(notes.get(annotation_keys.LEDGER_LEASE))
         replaced[0] = current
-        if held_by_other(current, lease.holder) and not break_lease:
-            raise LeaseHeld(lease_held_message(current, site, lease.holder))  # type: ignore[arg-type]
-        notes[annotation_keys.LEDGER_LEASE] = encode_lease(lease)
+        if current is not None and current.stops(lease.holder) and not break_lease:
+            raise LeaseHeld(current.refusal(site, lease.holder))
+        notes[annotation_keys.LEDGER_LEASE] = lease.encode()
         return ns  # carries the resourceVersion read: the PUT is a compare-and-swap
 
     def write(ns: Obj) -> Obj:
@@ -56,7 +60,7 @@ def release_lease(core: CoreV1Api, site: Site, namespace: str, holder: str, *,
 
     def mutate(ns: Obj) -> Obj | None:
         notes = (ns.get("metadata") or {}).get("annotations") or {}
-        current = parse_lease(notes.get(annotation_keys.LEDGER_LEASE))
+        current = Lease.parse(notes.get(annotation_keys.LEDGER_LEASE))
         if current is None or current.holder != holder:
             return None
         notes[annotation_keys.LEDGER_LEASE] = ""

@@ -11,9 +11,9 @@ from kubernetes.client.exceptions import ApiException
 from drstack import annotation_keys as ann
 from drstack.cluster.raw import Obj, json_body
 from drstack.cluster.retry import call
-from drstack.lease import parse_lease
 from drstack.model import (
     Kind,
+    Lease,
     Ledger,
     LivePvc,
     LiveWorkload,
@@ -135,7 +135,7 @@ def parse_ledger(annotations: Mapping[str, str]) -> Ledger:
         stack=annotations.get(ann.LEDGER_STACK),
         transition=annotations.get(ann.LEDGER_TRANSITION),
         fenced_at=annotations.get(ann.LEDGER_FENCED_AT),
-        lease=parse_lease(annotations.get(ann.LEDGER_LEASE)),
+        lease=Lease.parse(annotations.get(ann.LEDGER_LEASE)),
     )
 
 

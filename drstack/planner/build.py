@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from drstack.lease import held_by_other, lease_held_message
 from drstack.model import (
     Ledger,
     LiveWorkload,
@@ -137,15 +136,14 @@ def _lease_findings(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
     problems = []
     for snap in snapshots.values():
         lease = snap.ledger.lease if snap.reachable else None
-        if not held_by_other(lease, config.stack):
+        if lease is None or not lease.stops(config.stack):
             continue
-        assert lease is not None
         if config.break_lease:
             warnings.append(f"site {snap.site}: breaking the lease of stack {lease.holder!r} "
                             f"(since {lease.acquired_at}); set drstack:breakLease back to false "
                             "after this run")
         else:
-            problems.append(lease_held_message(lease, snap.site, config.stack))
+            problems.append(lease.refusal(snap.site, config.stack))
     return problems
 
 

@@ -15,8 +15,7 @@ import pulumi
 from kubernetes.client import CoreV1Api
 from pulumi.dynamic import Resource
 
-from drstack.cluster.lease import acquire_lease, release_lease
-from drstack.lease import LeaseHeld
+from drstack.cluster.lease import LeaseHeld, acquire_lease, release_lease
 from drstack.model import Lease, Site
 from drstack.providers.base import (
     Inputs,

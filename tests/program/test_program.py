@@ -224,12 +224,11 @@ def test_the_switch_takes_the_lease_first_and_the_ledger_releases_it(after_cutov
 
 def test_a_lease_held_by_the_other_stack_stops_the_preview_naming_the_holder(after_cutover,
                                                                             dr_cluster):
-    from drstack.lease import encode_lease
     from drstack.model import Lease, Site
 
     namespace = dr_cluster.get("namespaces", None, DR_NS)
     held = Lease("dr", "2026-11-26T09:00:00+00:00", "cutover#5", Site.SOURCE)
-    namespace["metadata"]["annotations"][annotation_keys.LEDGER_LEASE] = encode_lease(held)
+    namespace["metadata"]["annotations"][annotation_keys.LEDGER_LEASE] = held.encode()
     dr_cluster.put(namespace)
 
     with pytest.raises(pulumi.RunError) as raised:
@@ -339,13 +338,12 @@ def test_a_returned_old_site_is_fenced_first_and_the_fencing_recorded(source_clu
 
 def test_going_back_after_a_failed_failback_restores_dr_from_the_recorded_originals(
         source_cluster, dr_cluster, tmp_path):
-    from drstack.lease import encode_lease
     from drstack.model import Lease, Site
 
     # The failback scaled DR to 0 (writing the originals on both sites), then its readiness
     # gate failed: source is at 0 too, the ledger still says dr, source's lease is still held.
-    lease = {annotation_keys.LEDGER_LEASE: encode_lease(
-        Lease("source", "2026-11-26T09:00:00+00:00", "failback#5", Site.DR))}
+    lease = {annotation_keys.LEDGER_LEASE:
+             Lease("source", "2026-11-26T09:00:00+00:00", "failback#5", Site.DR).encode()}
     populate(source_cluster, SOURCE_NS, deployments={"web": 0}, originals={"web": "5"},
              ledger_annotations={**ledger("dr", 4), **lease})
     populate(dr_cluster, DR_NS, deployments={"web": 0}, originals={"web": "5"},

@@ -8,7 +8,8 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from drstack import annotation_keys
-from drstack.lease import LeaseHeld, parse_lease
+from drstack.cluster.lease import LeaseHeld
+from drstack.model import Lease
 from drstack.providers import SKIPPED, SwitchLeaseProvider
 from tests.providers.grpc_host import ProviderHost
 from tests.providers.sites import DR_NS, SOURCE_NS, Sites, configured
@@ -24,7 +25,7 @@ def props(holder: str = "source", **over: object) -> dict:
 def lease_on(sites: Sites, site: str):
     namespace = SOURCE_NS if site == "source" else DR_NS
     notes = sites.cluster(site).get("namespaces", None, namespace)["metadata"].get("annotations")
-    return parse_lease((notes or {}).get(annotation_keys.LEDGER_LEASE))
+    return Lease.parse((notes or {}).get(annotation_keys.LEDGER_LEASE))
 
 
 def test_a_switch_takes_the_lease_on_both_sites(sites: Sites) -> None:
