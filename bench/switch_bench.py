@@ -62,8 +62,8 @@ from drstack.config import load_config  # noqa: E402
 from drstack.planner import build_plan  # noqa: E402
 from drstack.program.checks import pv_migrate_findings  # noqa: E402
 from drstack.program.snapshots import read_snapshots  # noqa: E402
-from drstack.providers.base import DEFAULT_POLL_SECONDS  # noqa: E402
 from drstack.providers.readiness_gate import ReadinessGateProvider  # noqa: E402
+from drstack.providers.reading import DEFAULT_POLL_SECONDS  # noqa: E402
 from drstack.pvmigrate import Endpoint, MigrationJob, detect_version, run_migrations  # noqa: E402
 from tests.fakekube import FakeKubeServer  # noqa: E402
 from tests.program import harness  # noqa: E402

@@ -15,7 +15,7 @@ from drstack.providers import (
     ProviderNotConfigured,
     ReadinessTimeout,
 )
-from drstack.providers.base import InvalidInputs
+from drstack.providers.inputs import InvalidInputs
 from drstack.pvmigrate import (
     MigrationFailed,
     PvMigrateFlagsInvalid,

@@ -139,7 +139,8 @@ class Plan:
     @property
     def transition_id(self) -> str:
         """Names this switch in the dynamic resources' inputs; equal across re-runs of it."""
-        return f"{self.transition}#{self.ledger.generation}" if self.switching else "none"
+        return (f"{self.transition}#{self.ledger.generation}" if self.switching
+                else Transition.NONE.value)
 
     def touches(self, site: Site) -> bool:
         return site not in self.untouched_sites

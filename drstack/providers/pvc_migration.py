@@ -23,11 +23,8 @@ from pulumi.dynamic import CheckResult, Resource
 
 from drstack.model import Site, SiteConfig
 from drstack.planner import PvcPair
-from drstack.providers.base import (
-    Inputs,
-    SwitchStepProvider,
-    is_switch,
-)
+from drstack.providers.inputs import Inputs
+from drstack.providers.step import SwitchStepProvider, is_switch
 from drstack.pvmigrate import (
     Endpoint,
     MigrationJob,
@@ -47,6 +44,8 @@ VERSION_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class MigrationSpec:
+    """The copy step's inputs: the claims to copy, which way, and how pv-migrate runs."""
+
     from_site: Site
     to_site: Site
     transition: str
@@ -60,31 +59,45 @@ class MigrationSpec:
     def direction(self) -> str:
         return f"{self.from_site} -> {self.to_site}"
 
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> tuple[MigrationSpec, Inputs]:
+        """The spec in a resource's inputs, and every failure found reading it."""
+        inputs = Inputs(props)
+        from_site, to_site = inputs.site("fromSite"), inputs.site("toSite")
+        if not inputs.failures and not inputs.incomplete and from_site == to_site:
+            inputs.fail("toSite", f"must differ from fromSite (both are {from_site})")
+        pairs = []
+        for index, entry in enumerate(inputs.entries("pairs")):
+            names = {side: entry.get(side) for side in ("source", "dr")}
+            for side, name in names.items():
+                if not isinstance(name, str) or not name:
+                    inputs.fail(f"pairs[{index}].{side}",
+                                f"must be the claim's name on the {side} site, got {name!r}")
+            pairs.append(PvcPair(str(names["source"]), str(names["dr"])))
+        spec = cls(
+            from_site=from_site,
+            to_site=to_site,
+            transition=inputs.text("transition"),
+            pairs=tuple(pairs),
+            flags=inputs.strings("flags"),
+            concurrency=inputs.integer("concurrency", minimum=1),
+            timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
+            pv_migrate_path=inputs.text("pvMigratePath"),
+        )
+        return spec, inputs
 
-def parse_migration(props: Mapping[str, Any]) -> tuple[MigrationSpec, Inputs]:
-    inputs = Inputs(props)
-    from_site, to_site = inputs.site("fromSite"), inputs.site("toSite")
-    if not inputs.failures and not inputs.incomplete and from_site == to_site:
-        inputs.fail("toSite", f"must differ from fromSite (both are {from_site})")
-    pairs = []
-    for index, entry in enumerate(inputs.entries("pairs")):
-        names = {side: entry.get(side) for side in ("source", "dr")}
-        for side, name in names.items():
-            if not isinstance(name, str) or not name:
-                inputs.fail(f"pairs[{index}].{side}",
-                            f"must be the claim's name on the {side} site, got {name!r}")
-        pairs.append(PvcPair(str(names["source"]), str(names["dr"])))
-    spec = MigrationSpec(
-        from_site=from_site,
-        to_site=to_site,
-        transition=inputs.text("transition"),
-        pairs=tuple(pairs),
-        flags=inputs.strings("flags"),
-        concurrency=inputs.integer("concurrency", minimum=1),
-        timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
-        pv_migrate_path=inputs.text("pvMigratePath"),
-    )
-    return spec, inputs
+    def to_props(self) -> dict[str, Any]:
+        """The spec as the resource's inputs: what ``from_props`` reads back."""
+        return {
+            "fromSite": self.from_site.value,
+            "toSite": self.to_site.value,
+            "transition": str(self.transition),
+            "pairs": [{"source": p.source, "dr": p.dr} for p in self.pairs],
+            "flags": list(self.flags),
+            "concurrency": self.concurrency,
+            "timeoutSeconds": self.timeout_seconds,
+            "pvMigratePath": self.pv_migrate_path,
+        }
 
 
 def usable_pv_migrate(spec: MigrationSpec) -> PvMigrateVersion:
@@ -149,11 +162,11 @@ class MigrationNotStarted(PvMigrateError):
                          f"copied and nothing was changed by the copy step: {reason}")
 
 
-class PvcMigrationProvider(SwitchStepProvider):
+class PvcMigrationProvider(SwitchStepProvider[MigrationSpec]):
     id_prefix, resource = "pvc", "PvcMigration"
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        spec, inputs = parse_migration(news)
+        spec, inputs = MigrationSpec.from_props(news)
         # Only a switch that copies something needs pv-migrate; skip it when inputs are unsure.
         if is_switch(news) and spec.pairs and not inputs.failures and not inputs.incomplete:
             try:
@@ -167,7 +180,7 @@ class PvcMigrationProvider(SwitchStepProvider):
         return inputs.check_result()
 
     def parse(self, props: Mapping[str, Any]) -> tuple[MigrationSpec, Inputs]:
-        return parse_migration(props)
+        return MigrationSpec.from_props(props)
 
     def work(self, spec: MigrationSpec, props: dict[str, Any]) -> dict[str, Any]:
         if not spec.pairs:
@@ -231,34 +244,9 @@ class PvcMigration(Resource, module="drstack", name="PvcMigration"):
     endedAt: pulumi.Output[str]
     results: pulumi.Output[list[Any]]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        from_site: str,
-        to_site: str,
-        transition: str,
-        pairs: list[dict[str, Any]],
-        flags: list[str],
-        concurrency: int,
-        timeout_seconds: float,
-        pv_migrate_path: str,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "fromSite": from_site,
-            "toSite": to_site,
-            "transition": transition,
-            "pairs": pairs,
-            "flags": flags,
-            "concurrency": concurrency,
-            "timeoutSeconds": timeout_seconds,
-            "pvMigratePath": pv_migrate_path,
-            "result": None,
-            "direction": None,
-            "pvMigrateVersion": None,
-            "startedAt": None,
-            "endedAt": None,
-            "results": None,
-        }
-        super().__init__(PvcMigrationProvider(), name, props, opts)
+    def __init__(self, name: str, spec: MigrationSpec,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        # Outputs: declared so that they can be read from the resource.
+        outputs = {"result": None, "direction": None, "pvMigrateVersion": None, "startedAt": None,
+                   "endedAt": None, "results": None}
+        super().__init__(PvcMigrationProvider(), name, {**spec.to_props(), **outputs}, opts)

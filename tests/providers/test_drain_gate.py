@@ -8,7 +8,13 @@ import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from drstack.providers import SKIPPED, DrainGateProvider, DrainTimeout, ProviderNotConfigured
+from drstack.providers import (
+    SKIPPED,
+    DrainGateProvider,
+    DrainSpec,
+    DrainTimeout,
+    ProviderNotConfigured,
+)
 from tests.fakekube import objects
 from tests.providers.sites import SOURCE_NS, Sites, configured
 
@@ -135,12 +141,19 @@ def test_pickled_provider_carries_no_config(sites: Sites) -> None:
 
 
 def test_workloads_without_match_labels_are_matched_by_pod_name() -> None:
-    from drstack.providers.drain_gate import blocking_pods, parse_drain
+    from drstack.providers.drain_gate import blocking_pods
 
-    spec, inputs = parse_drain(props(claims=[], workloads=[
+    spec, inputs = DrainSpec.from_props(props(claims=[], workloads=[
         {"kind": "Deployment", "name": "web", "podLabels": {}},
         {"kind": "StatefulSet", "name": "db", "podLabels": {}}]))
     assert inputs.failures == []
     pods = [objects.pod(name, {"x": "y"}) for name in
             ("web-7d9f8b6c5-x2k4p", "db-0", "db-1", "webhook-0", "web-admin", "dbx-0")]
     assert [p.name for p in blocking_pods(pods, spec)] == ["db-0", "db-1", "web-7d9f8b6c5-x2k4p"]
+
+
+def test_the_spec_reads_back_what_it_writes() -> None:
+    spec, inputs = DrainSpec.from_props(props())
+    assert inputs.failures == [] and not inputs.incomplete
+    assert spec.to_props() == props()
+    assert DrainSpec.from_props(spec.to_props())[0] == spec

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from drstack.providers import SKIPPED, MigrationNotStarted, PvcMigrationProvider
+from drstack.providers import SKIPPED, MigrationNotStarted, MigrationSpec, PvcMigrationProvider
 from drstack.pvmigrate import MigrationFailed
 from tests.providers.sites import DR_NS, SOURCE_NS, Sites, configured
 from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
@@ -183,3 +183,11 @@ def test_check_reports_bad_inputs(tmp_path: Path) -> None:
     failures = {f.property: f.reason for f in provider.check({}, bad).failures}
     assert set(failures) == {"toSite", "concurrency", "timeoutSeconds", "pairs[0].dr", "flags"}
     assert ">= 1" in failures["concurrency"]
+
+
+def test_the_spec_reads_back_what_it_writes() -> None:
+    wire = props("/opt/pv-migrate", flags=["-i", "--helm-set", "a=b c"])
+    spec, inputs = MigrationSpec.from_props(wire)
+    assert inputs.failures == [] and not inputs.incomplete
+    assert spec.to_props() == wire
+    assert MigrationSpec.from_props(spec.to_props())[0] == spec

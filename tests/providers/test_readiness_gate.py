@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drstack.providers import SKIPPED, ReadinessGateProvider, ReadinessTimeout
+from drstack.providers import SKIPPED, ReadinessGateProvider, ReadinessSpec, ReadinessTimeout
 from tests.fakekube import objects
 from tests.providers.sites import DR_NS, Sites, configured
 
@@ -153,3 +153,10 @@ def test_check_reports_bad_workloads() -> None:
     failures = {f.property for f in provider.check({}, bad).failures}
     assert failures == {"site", "timeoutSeconds", "pollSeconds", "workloads[0].replicas",
                         "workloads[1].kind", "workloads[1].name"}
+
+
+def test_the_spec_reads_back_what_it_writes() -> None:
+    spec, inputs = ReadinessSpec.from_props(props())
+    assert inputs.failures == [] and not inputs.incomplete
+    assert spec.to_props() == props()  # 2.0 from the engine is written back as 2
+    assert ReadinessSpec.from_props(spec.to_props())[0] == spec

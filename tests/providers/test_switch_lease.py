@@ -10,7 +10,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from drstack import annotation_keys
 from drstack.cluster.lease import LeaseHeld
 from drstack.model import Lease
-from drstack.providers import SKIPPED, SwitchLeaseProvider
+from drstack.providers import SKIPPED, LeaseSpec, SwitchLeaseProvider
 from tests.providers.grpc_host import ProviderHost
 from tests.providers.sites import DR_NS, SOURCE_NS, Sites, configured
 
@@ -131,3 +131,10 @@ def test_through_the_dynamic_provider_host(sites: Sites) -> None:
         with pytest.raises(Exception, match="holds the drstack lease"):
             host.create("SwitchLease", provider, props("dr"))
     assert lease_on(sites, "dr").holder == "source"
+
+
+def test_the_spec_reads_back_what_it_writes() -> None:
+    spec, inputs = LeaseSpec.from_props(props(breakLease=True))
+    assert inputs.failures == [] and not inputs.incomplete
+    assert spec.to_props() == props(breakLease=True)  # the sites in the order declared
+    assert LeaseSpec.from_props(spec.to_props())[0] == spec

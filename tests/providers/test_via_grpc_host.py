@@ -202,4 +202,4 @@ def test_host_without_the_config_key_names_it(sites: Sites, start_host) -> None:
 
 
 def test_repo_root_is_computed() -> None:
-    assert (REPO_ROOT / "drstack" / "providers" / "base.py").is_file()
+    assert (REPO_ROOT / "drstack" / "providers" / "step.py").is_file()
