@@ -15,13 +15,13 @@ from drstack.errors import DrstackError
 from drstack.model import Site, SiteSnapshot, StackConfig
 from drstack.planner import Plan, PlanError, build_plan
 from drstack.program.checks import pv_migrate_findings
-from drstack.program.declare import Switch, declare_switch
+from drstack.program.declare import declare_switch
 from drstack.program.report import plan_outputs, plan_table
 from drstack.program.snapshots import read_snapshots
 from drstack.program.stack_config import read_stack_config
 
 __all__ = ["declare_switch", "export_plan", "fail_cleanly", "plan_switch", "read_snapshots",
-           "read_stack_config", "Switch"]
+           "read_stack_config"]
 
 
 @contextlib.contextmanager

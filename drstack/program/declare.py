@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import pulumi
 
@@ -16,48 +15,36 @@ from drstack.providers.readiness_gate import ReadinessGate, ReadinessSpec, Ready
 from drstack.providers.switch_lease import LeaseSpec, SwitchLease
 
 
-@dataclass
-class Switch:
-    sites: dict[Site, SiteSwitch]
-    lease: SwitchLease
-    gates: list[pulumi.Resource] = field(default_factory=list)
-    copy: PvcMigration | None = None
-    ledgers: list[pulumi.CustomResource] = field(default_factory=list)
-
-
 def declare_switch(config: StackConfig, plan: Plan,
-                   snapshots: dict[Site, SiteSnapshot]) -> Switch:
+                   snapshots: dict[Site, SiteSnapshot]) -> None:
+    """Declare ``plan`` as Pulumi resources: the lease, the plan's steps, then the ledgers.
+
+    Sites the plan does not touch (declared unreachable) get no resource at all.
+    """
     roles = {plan.active_site: "scale up", plan.passive_site: "scale down"}
     touched = [site for site in Site if plan.touches(site)]
-    switch = Switch(
-        sites={site: SiteSwitch(config.site(site), roles[site]) for site in touched},
-        lease=SwitchLease("switch-lease", LeaseSpec(
-            holder=config.stack, transition=plan.transition_id, from_site=plan.last_active_site,
-            sites=tuple((s, config.site(s).namespace) for s in touched),
-            break_lease=config.break_lease)),
-    )
+    sites = {site: SiteSwitch(config.site(site), roles[site]) for site in touched}
+    lease = SwitchLease("switch-lease", LeaseSpec(
+        holder=config.stack, transition=plan.transition_id, from_site=plan.last_active_site,
+        sites=tuple((s, config.site(s).namespace) for s in touched),
+        break_lease=config.break_lease))
     # Each step depends on the resources of the step before it: that is the switch's order.
     # The lease comes first; the ledger, last, releases it.
-    previous: Sequence[pulumi.Resource] = [switch.lease]
+    previous: Sequence[pulumi.Resource] = [lease]
     for step in plan.steps:
-        site = switch.sites[step.site]
+        site = sites[step.site]
         if step.phase in (Phase.SCALE_DOWN, Phase.SCALE_UP):
             previous = site.scale(plan.workloads, previous)
         elif step.phase is Phase.DRAIN:
             previous = [_drain_gate(config, plan, snapshots, site, previous)]
-            switch.gates += previous
         elif step.phase is Phase.COPY:
-            switch.copy = _copy(config, plan, site, previous)
-            previous = [switch.copy]
+            previous = [_copy(config, plan, site, previous)]
         elif step.phase is Phase.READY:
             previous = [_readiness_gate(config, plan, site, previous)]
-            switch.gates += previous
     # Written last: a failure anywhere above leaves the ledger as it was, so re-running the same
     # command re-plans the same switch.
-    switch.ledgers = [site.write_ledger(plan.ledger, previous) for site in switch.sites.values()]
-    for site in switch.sites.values():
-        site.register_outputs({"patches": len(site.patches)})
-    return switch
+    for site in sites.values():
+        site.write_ledger(plan.ledger, previous)
 
 
 def _drain_gate(config: StackConfig, plan: Plan, snapshots: dict[Site, SiteSnapshot],

@@ -1,7 +1,9 @@
 """SiteSwitch: one site's part of a switch, as a ComponentResource.
 
-The preview tree reads "site dr: scale down" / "site source: scale up". The component's type is
-fixed, so its children's URNs stay the same when a later switch renames it.
+The preview tree reads "site dr: scale down" / "site source: scale up", so the name follows the
+site's role and changes with the next switch. That renames only the component: a child's URN
+holds its parent's type, which is fixed, and not its parent's name, so no patch, gate or
+ledger is replaced.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ PATCH_ANNOTATIONS = {
 
 
 class SiteSwitch(pulumi.ComponentResource):
+    """One site's part of a switch: its kubernetes provider, patches, gates and ledger.
+
+    Its last resource is the ledger: ``write_ledger`` registers the component's outputs.
+    """
+
     config: SiteConfig
     site: Site
     provider: k8s.Provider
@@ -87,7 +94,8 @@ class SiteSwitch(pulumi.ComponentResource):
 
     def write_ledger(self, ledger: LedgerRecord,
                      depends_on: Sequence[pulumi.Resource]) -> NamespacePatch:
-        return NamespacePatch(
+        """Write the ledger (the site's last resource) and register the component's outputs."""
+        patch = NamespacePatch(
             f"{self.site}-ledger",
             metadata=ObjectMetaPatchArgs(
                 name=self.config.namespace,
@@ -95,6 +103,8 @@ class SiteSwitch(pulumi.ComponentResource):
             ),
             opts=self.child_opts(depends_on),
         )
+        self.register_outputs({"patches": len(self.patches)})
+        return patch
 
 
 def _kubeconfig_input(site: SiteConfig) -> pulumi.Input[str]:
