@@ -22,10 +22,6 @@ class ConfigKey:
     # Shown as <secret> in every message: the value may be a kubeconfig's contents.
     secret_value: bool = False
 
-    @property
-    def full_name(self) -> str:
-        return f"{NAMESPACE}:{self.name}"
-
 
 KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("activeSite", "string", "",

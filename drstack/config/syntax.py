@@ -32,11 +32,6 @@ def is_dns_label(name: str) -> bool:
     return len(name) <= 63 and _DNS_LABEL.match(name) is not None
 
 
-def is_object_name(name: str) -> bool:
-    """Names of Deployments, StatefulSets and PVCs: RFC 1123 subdomains."""
-    return len(name) <= 253 and _DNS_SUBDOMAIN.match(name) is not None
-
-
 def selector_problem(selector: str) -> str | None:
     """None when ``selector`` is a valid Kubernetes label selector, else what is wrong."""
     for requirement in _split_requirements(selector):
