@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drstack.config.keys import KEYS_BY_NAME, NAMESPACE
+from drstack.config.kubeconfig import looks_like_path
 from drstack.errors import DrstackError
 
 SECRET_PLACEHOLDER = "<secret>"
@@ -27,17 +28,11 @@ def shown_value(key: str, value: object) -> str:
     spec = KEYS_BY_NAME.get(key)
     if value is None or value == "":
         return "(unset)"
-    if spec is not None and spec.secret_value and not _looks_like_path(value):
+    # A value that may hold a credential is shown only when it is plainly a file path.
+    if spec is not None and spec.secret_value and not (
+            isinstance(value, str) and looks_like_path(value)):
         return SECRET_PLACEHOLDER
     return repr(value)
-
-
-def _looks_like_path(value: object) -> bool:
-    # A value that may hold a credential is shown only when it is plainly a file path: a pasted
-    # kubeconfig, token or base64 blob is never echoed back.
-    if not isinstance(value, str) or any(c.isspace() for c in value) or len(value) > 1024:
-        return False
-    return "/" in value or value.endswith((".yaml", ".yml", ".json", ".conf", "config"))
 
 
 class ConfigError(DrstackError):

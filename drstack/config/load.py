@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-import yaml
-
 from drstack.config.errors import ConfigError, ConfigFinding, shown_value
 from drstack.config.keys import KEYS_BY_NAME
+from drstack.config.kubeconfig import Kubeconfig, Problem, read_kubeconfig
 from drstack.config.syntax import is_dns_label, parse_duration, selector_problem
 from drstack.model import (
     Site,
@@ -19,7 +17,6 @@ from drstack.model import (
     StackConfig,
     Strategy,
     WorkloadRef,
-    is_inline_kubeconfig,
 )
 from drstack.pvmigrate.flags import split_flags
 
@@ -191,11 +188,11 @@ def _site_config(f: _Findings, site: Site) -> SiteConfig | None:
         f.add(ns_key, "is not a valid namespace name (lowercase letters, digits and '-')",
               "use the namespace exactly as `kubectl get ns` shows it")
         ok = False
-    contexts = _kubeconfig_contexts(f, kube_key, kubeconfig)
-    if contexts is None:
+    parsed = _kubeconfig(f, kube_key, kubeconfig)
+    if parsed is None:
         ok = False
-    elif context is not None and context not in contexts:
-        known = ", ".join(sorted(contexts)) or "none"
+    elif context is not None and context not in parsed.contexts:
+        known = ", ".join(sorted(set(parsed.contexts))) or "none"
         f.add(ctx_key, f"no such context in {kube_key} (it has: {known})",
               f"pulumi config set drstack:{ctx_key} <one of those>, or leave it empty")
         ok = False
@@ -204,32 +201,22 @@ def _site_config(f: _Findings, site: Site) -> SiteConfig | None:
     return SiteConfig(site=site, kubeconfig=kubeconfig, context=context, namespace=namespace)
 
 
-def _kubeconfig_contexts(f: _Findings, key: str, value: str) -> set[Any] | None:
-    """The context names in a kubeconfig (path or contents), or None after adding a finding."""
+def _kubeconfig(f: _Findings, key: str, value: str) -> Kubeconfig | None:
+    """The kubeconfig a site setting names (path or contents), or None after adding a finding."""
     set_it = (f"pulumi config set drstack:{key} ~/.kube/{key.removesuffix('Kubeconfig')}.yaml, or "
               f"pulumi config set --secret drstack:{key} \"$(cat FILE)\"")
     if not value:
         f.add(key, "is required", set_it)
         return None
-    if is_inline_kubeconfig(value):
-        text, where = value, "the kubeconfig contents"
+    read = read_kubeconfig(value)
+    if isinstance(read, Kubeconfig):
+        return read
+    if read.problem in (Problem.MISSING, Problem.UNREADABLE):
+        f.add(key, f"cannot read the kubeconfig file ({read.detail})", set_it)
     else:
-        path = os.path.expanduser(value)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except OSError as exc:
-            f.add(key, f"cannot read the kubeconfig file ({exc.strerror})", set_it)
-            return None
-        where = "the file"
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        doc = None
-    if not isinstance(doc, dict) or not isinstance(doc.get("contexts", []) or [], list):
+        where = "the file" if read.path else "the kubeconfig contents"
         f.add(key, f"{where} is not a kubeconfig (YAML with clusters, users and contexts)", set_it)
-        return None
-    return {c.get("name") for c in doc.get("contexts") or [] if isinstance(c, dict)}
+    return None
 
 
 def _check_distinct_sites(f: _Findings, source: SiteConfig, dr: SiteConfig) -> None:
