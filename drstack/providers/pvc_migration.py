@@ -31,15 +31,12 @@ from drstack.pvmigrate import (
     MigrationResult,
     PvMigrateError,
     PvMigrateFlagsInvalid,
-    PvMigrateVersion,
-    check_flags,
-    detect_version,
     raise_for_failures,
     run_migrations,
+    usable_pv_migrate,
 )
 
 LOG_ROOT = Path(".drstack") / "logs"  # relative to the cwd: the program folder under the engine
-VERSION_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -100,18 +97,6 @@ class MigrationSpec:
         }
 
 
-def usable_pv_migrate(spec: MigrationSpec) -> PvMigrateVersion:
-    """The installed pv-migrate's version, once the flags are known to suit it.
-
-    Raises PvMigrateError (missing, unknown version) or PvMigrateFlagsInvalid.
-    """
-    version = detect_version(spec.pv_migrate_path, timeout=VERSION_TIMEOUT)
-    problems = check_flags(list(spec.flags), version)
-    if problems:
-        raise PvMigrateFlagsInvalid(problems)
-    return version
-
-
 @contextmanager
 def kubeconfig_files(sites: Mapping[Site, SiteConfig]) -> Iterator[dict[Site, str]]:
     """A kubeconfig path per site: a path is used as is; contents go to a private temp file.
@@ -170,7 +155,7 @@ class PvcMigrationProvider(SwitchStepProvider[MigrationSpec]):
         # Only a switch that copies something needs pv-migrate; skip it when inputs are unsure.
         if is_switch(news) and spec.pairs and not inputs.failures and not inputs.incomplete:
             try:
-                usable_pv_migrate(spec)
+                usable_pv_migrate(spec.pv_migrate_path, spec.flags)
             except PvMigrateFlagsInvalid as exc:
                 for problem in exc.problems:
                     inputs.fail("flags", f"{problem} (pv-migrate {problem.version} "
@@ -190,7 +175,7 @@ class PvcMigrationProvider(SwitchStepProvider[MigrationSpec]):
     def migrate(self, spec: MigrationSpec) -> dict[str, Any]:
         """Copy every pair; the audit record, or raise naming what failed."""
         try:
-            version = usable_pv_migrate(spec)
+            version = usable_pv_migrate(spec.pv_migrate_path, spec.flags)
         except PvMigrateFlagsInvalid as exc:
             installed = exc.problems[0].version if exc.problems else "?"
             raise MigrationNotStarted(spec, f"{exc} (installed: pv-migrate {installed})") from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drstack.pvmigrate.flags import PvMigrateFlagsInvalid, check_flags
+from drstack.pvmigrate.flags import require_flags_fit
 from drstack.pvmigrate.version import PvMigrateUnsupported, PvMigrateVersion
 
 
@@ -41,9 +41,7 @@ def build_argv(
     Raises PvMigrateFlagsInvalid when ``extra_flags`` do not suit ``version``: a flag that
     takes a value could otherwise swallow a PVC name in the 1.x form.
     """
-    problems = check_flags(extra_flags, version)
-    if problems:
-        raise PvMigrateFlagsInvalid(problems)
+    require_flags_fit(extra_flags, version)
     cluster = [*_side("k", "c", "n", source), *_side("K", "C", "N", dest), "--log-format", "json"]
     if version.major == 1:
         return [binary, "migrate", *cluster, *extra_flags, source.pvc, dest.pvc]

@@ -52,7 +52,7 @@ from enum import Enum
 from types import MappingProxyType
 
 from drstack.errors import PvMigrateError
-from drstack.pvmigrate.version import PvMigrateVersion
+from drstack.pvmigrate.version import PvMigrateVersion, detect_version
 
 
 class Kind(Enum):
@@ -249,6 +249,26 @@ def split_flags(text: str) -> tuple[str, ...]:
 def check_flags(flags: Sequence[str], version: PvMigrateVersion) -> list[FlagProblem]:
     """Every problem with ``flags`` for the installed pv-migrate ``version``, in order."""
     return _Checker(version).run(list(flags))
+
+
+def require_flags_fit(flags: Sequence[str], version: PvMigrateVersion) -> None:
+    """Raise PvMigrateFlagsInvalid, with every problem, when ``flags`` do not suit ``version``."""
+    problems = check_flags(flags, version)
+    if problems:
+        raise PvMigrateFlagsInvalid(problems)
+
+
+def usable_pv_migrate(binary: str, flags: Sequence[str], *,
+                      timeout: float = 10.0) -> PvMigrateVersion:
+    """The installed pv-migrate's version, once it is known to run and to accept ``flags``.
+
+    The one check of pv-migrate before a copy: the preview's (drstack.program.checks), the
+    copy step's check() and its run. Raises PvMigrateFlagsInvalid, or the PvMigrateError of
+    ``detect_version`` (missing, version unreadable, unsupported major).
+    """
+    version = detect_version(binary, timeout=timeout)
+    require_flags_fit(flags, version)
+    return version
 
 
 class _Checker:
