@@ -3,7 +3,7 @@
 1.x: ``pv-migrate migrate <flags> <source-pvc> <dest-pvc>``
 2.x, 3.x: ``pv-migrate --source <pvc> --dest <pvc> <flags>``
 The kubeconfig/context/namespace flags are ``-k -c -n`` (source) and ``-K -C -N`` (dest) in
-all three (see flags.py for the sources). ``--log-format json`` exists in all three, so it is
+all three (see FLAGS.md for the sources). ``--log-format json`` exists in all three, so it is
 always set. Only kubeconfig *paths* go into argv, never their contents.
 """
 

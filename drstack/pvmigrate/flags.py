@@ -1,44 +1,7 @@
 """The pv-migrate flags a user may pass in ``drstack:pvMigrateFlags``, per major version.
 
-Checked in the pv-migrate sources (repo utkuozdemir/pv-migrate) with the search tool:
-
-v1.x (cobra; ``pv-migrate migrate <source-pvc> <dest-pvc> [flags]``)
-  - ``USAGE.md`` @0c934ca8 and ``internal/app/migrate.go`` (v1 ``buildMigrateCmd``): flags
-    ``-k/-c/-n`` source kubeconfig/context/namespace, ``-K/-C/-N`` dest ones, ``-p/-P`` paths,
-    ``-d -i -o -R`` (``--source-mount-read-only``, default true), ``-b/--no-progress-bar``,
-    ``-s/--strategies`` (mnt2, svc, lbsvc, and the opt-in local), ``-a/--ssh-key-algorithm``
-    (rsa, ed25519), ``-H/--dest-host-override``, ``--lbsvc-timeout``, ``-t/--helm-timeout``,
-    ``-f/--helm-values``, ``--helm-set[-string|-file]``; root ``--log-format`` (json, fancy),
-    ``--log-level``, ``-v/--version`` (``internal/app/root.go``: Version = "<v> (commit: <c>)
-    (build date: <d>)", printed by cobra as "pv-migrate version <Version>"; there is no
-    ``version`` subcommand). Kubeconfig/context/namespace flags are the same as in v2/v3.
-  - CORRECTED: reference.md lists ``-x/--skip-cleanup`` for v1; no v1 source read has it (nor
-    ``--compress``). Both first appear with the v2 command line, so drstack rejects them on 1.x.
-  - v0.x (urfave/cli, ``internal/app/app.go`` @fe459bd) is not supported.
-v2.x (root command migrates; ``pv-migrate --source X --dest Y``)
-  - ``app/migrate.go`` @07c89717: the flags of v1 plus ``--source``, ``--dest``,
-    ``-x/--skip-cleanup``, ``--compress`` (default true); ``--log-format`` text, json (``fancy``
-    still accepted); ``migrate <src> <dst>`` kept as a hidden legacy subcommand.
-    Strategies still mnt2, svc, lbsvc, local.
-v3.x (root command migrates, no ``migrate`` subcommand)
-  - ``docs/cli-reference.md`` (generated help) and ``pvmigrate/pvmigrate.go``: strategies
-    mount, clusterip, loadbalancer, nodeport, local; ``--loadbalancer-timeout``,
-    ``-x/--no-cleanup``, ``--no-cleanup-on-failure``, ``--no-compress``,
-    ``-b/--show-progress-bar`` (default: on only when stderr is a TTY), ``-R`` became
-    ``--source-mount-read-write``, new ``--detach``, ``--id``, ``--ignore-sizes``,
-    ``--non-root``, ``--rsync-extra-args``, ``--rsync-push``, ``--ssh-reverse-tunnel-port``;
-    ``--log-format`` text, json. Same ``-k -c -n -K -C -N``.
-  - An early 3.x ``internal/app/migrate.go`` still had ``--compress`` and
-    ``--source-mount-read-only`` and no ``--no-cleanup-on-failure``: the table below follows
-    the current 3.x help. ``--no-cleanup-on-failure`` is gated at 3.3 as reference.md says
-    (the minor was not confirmable from the stored sources, only its absence in early 3.x).
-  - CHANGELOG.md "Unreleased (2026-02-27)" adds ``lbsvc`` as an alias of ``loadbalancer``;
-    released 3.x lines lack it, so drstack asks for ``loadbalancer``.
-Everywhere: ``--strategy`` (the seed's spelling) is not a flag and ``rsync`` is not a
-strategy (rsync is the data mover of all of them). ``--log-format json`` exists in every
-supported version, so drstack sets it and owns the flag.
-dr-syncer (SupportTools/dr-syncer ``pkg/cli/mode.go``) runs ``pv-migrate --source P --dest P
---source-namespace NS --dest-namespace NS -k K -K K <extra>``, i.e. the v2/v3 form only.
+Each table follows pv-migrate's own sources; which ones, and what they disagree on, is in
+FLAGS.md next to this file.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ has ``Version`` set, so ``--version`` prints one line on stdout and exits 0::
 
     pv-migrate version 3.3.0 (commit: 1a2b3c4) (build date: 2025-01-02T03:04:05Z)
 
-(goreleaser fills ``main.version`` with the tag without its ``v``; see flags.py for sources.)
+(goreleaser fills ``main.version`` with the tag without its ``v``; see FLAGS.md for sources.)
 """
 
 from __future__ import annotations
