@@ -8,7 +8,7 @@ ReadinessGate) with workload/claim lists of the same length. Resource options (p
 retain_on_delete, depends_on chain) are the same as drstack's, because they are part of the
 resource design's cost, not of our reading or planning.
 
-Run by ``bench/switch_bench.py`` through the test harness (``tests/program/harness.py``), in
+Run by ``bench/switch_bench.py`` through the test harness (``drstack/testing/harness.py``), in
 place of ``__main__.py``, so both programs meet the same mocks and the same recording monitor.
 Its sizes come from the environment variable ``DRSTACK_BENCH_FLOOR`` (JSON).
 """

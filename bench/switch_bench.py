@@ -1,15 +1,17 @@
 """drstack's orchestration cost, side by side with Pulumi's own floor and a DR-Syncer-like CLI.
 
-    .venv/bin/python bench/switch_bench.py [--sizes 10,100,1000] [--latency-ms 5] [--pvcs 8]
+    .venv/bin/python -m bench.switch_bench [--sizes 10,100,1000] [--latency-ms 5] [--pvcs 8]
                                            [--copy-seconds 0.5] [--pairs 3] [--ready-repeats 5]
 
+(from the project folder: ``-m`` puts it on the import path, for drstack and bench alike).
+
 For each N (workloads per site, 3/4 Deployments, 1/4 StatefulSets) it builds two fake clusters
-(tests/fakekube, real HTTP, ``latency`` seconds slept per request) in the state after a cutover
-(ledger: dr active; dr running; source at 0 with its dr-syncer.io/original-replicas) and
+(drstack.testing.fakekube, real HTTP, ``latency`` seconds slept per request) in the state after
+a cutover (ledger: dr active; dr running; source at 0 with its dr-syncer.io/original-replicas) and
 measures a failback (dr -> source) with M PVCs to copy:
 
 (a) reading both sites and building the plan (read_snapshots + build_plan + pv-migrate check);
-(b) the real ``__main__.py`` under Pulumi's mocks (tests/program/harness.py): wall time, the part
+(b) the real ``__main__.py`` under Pulumi's mocks (drstack/testing/harness.py): wall time, the part
     spent reading + planning inside it (wrapped), and the tracemalloc peak (in runs of their
     own: tracemalloc slows Python down);
 (c) the floor: bench/floor_program.py, the same resources with constant inputs, under the same
@@ -50,25 +52,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pulumi.dynamic import Config, ConfigureRequest
+
+import drstack.program as program
+from bench.baseline import BaselineResult, BaselineSite, run_failback
+from drstack.config import load_config
+from drstack.planner import build_plan
+from drstack.program.checks import pv_migrate_findings
+from drstack.program.snapshots import read_snapshots
+from drstack.providers.readiness_gate import ReadinessGateProvider
+from drstack.providers.reading import DEFAULT_POLL_SECONDS
+from drstack.pvmigrate import Endpoint, MigrationJob, detect_version, run_migrations
+from drstack.testing import harness
+from drstack.testing.fake_pvmigrate import write_fake_pvmigrate
+from drstack.testing.fakekube import FakeKubeServer
+from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from pulumi.dynamic import Config, ConfigureRequest  # noqa: E402
-
-import drstack.program as program  # noqa: E402
-from bench.baseline import BaselineResult, BaselineSite, run_failback  # noqa: E402
-from drstack.config import load_config  # noqa: E402
-from drstack.planner import build_plan  # noqa: E402
-from drstack.program.checks import pv_migrate_findings  # noqa: E402
-from drstack.program.snapshots import read_snapshots  # noqa: E402
-from drstack.providers.readiness_gate import ReadinessGateProvider  # noqa: E402
-from drstack.providers.reading import DEFAULT_POLL_SECONDS  # noqa: E402
-from drstack.pvmigrate import Endpoint, MigrationJob, detect_version, run_migrations  # noqa: E402
-from tests.fakekube import FakeKubeServer  # noqa: E402
-from tests.program import harness  # noqa: E402
-from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate  # noqa: E402
-from tests.pvmigrate.fake_pvmigrate import write_fake_pvmigrate  # noqa: E402
 
 MAIN = ROOT / "__main__.py"
 FLOOR = ROOT / "bench" / "floor_program.py"
@@ -118,14 +118,6 @@ def fake_pair(sizes: Sizes, latency: float) -> Iterator[tuple[FakeKubeServer, Fa
         populate_pair(source, dr, sizes)
         source.latency = dr.latency = latency
         yield source, dr
-
-
-def config_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
 
 
 # ---- request counting -------------------------------------------------------------------------
@@ -353,7 +345,7 @@ def bench_size(sizes: Sizes, args: argparse.Namespace, work: Path, rng: random.R
     with fake_pair(sizes, latency) as (source, dr):
         config = base_config(source, dr, tmp)
         config.update(reverseMigratePvcData=True, pvMigratePath=str(pv_migrate))
-        raw = {k: config_text(v) for k, v in config.items()}
+        raw = {k: harness.as_config_text(v) for k, v in config.items()}
 
         # (a) + (d) reading
         read_and_plan(raw)  # warm-up: imports, connection set-up code paths
@@ -620,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"N = {n} ...")
             results.append(bench_size(Sizes(n, args.pvcs), args, Path(work), rng, say))
     lines = ["## drstack switch benchmark", "", *machine(),
-             f"Command: `.venv/bin/python bench/switch_bench.py --sizes {args.sizes} "
+             f"Command: `.venv/bin/python -m bench.switch_bench --sizes {args.sizes} "
              f"--latency-ms {args.latency_ms:g} --pvcs {args.pvcs} --copy-seconds "
              f"{args.copy_seconds:g}` (pairs {args.pairs}, memory pairs {args.mem_pairs}, wall "
              f"{time.perf_counter() - started:.0f} s)",

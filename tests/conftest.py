@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakekube import FakeKubeServer
+from drstack.testing.fakekube import FakeKubeServer
 from tests.providers.sites import Sites, two_sites
 
 

@@ -10,7 +10,7 @@ from kubernetes import client as k8s
 
 from drstack.cluster.client import ClusterConfigError, connect
 from drstack.model import Site, SiteConfig
-from tests.fakekube import FakeKubeServer, objects
+from drstack.testing.fakekube import FakeKubeServer, objects
 
 
 def site_for(kubeconfig: str, *, site: Site = Site.SOURCE,

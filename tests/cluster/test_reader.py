@@ -13,7 +13,7 @@ from drstack.cluster.client import connect
 from drstack.cluster.reader import read_site
 from drstack.cluster.retry import ClusterUnavailable, update_with_conflict_retry
 from drstack.model import Kind, Lease, LivePvc, LiveWorkload, Site, SiteConfig, WorkloadRef
-from tests.fakekube import FakeKubeServer, objects
+from drstack.testing.fakekube import FakeKubeServer, objects
 
 NS = "shop"
 

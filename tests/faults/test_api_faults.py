@@ -1,7 +1,7 @@
 """Kubernetes API faults on the real wire: 5xx bursts, 429 with Retry-After, latency, refused
 connections, for drstack's own calls (the program's reader and the dynamic gates).
 
-The fake servers inject the faults (tests/fakekube/server.py); drstack talks to them with the real
+The fake servers inject the faults (drstack/testing/fakekube); drstack talks to them with the real
 ``kubernetes`` client over HTTP, so the retry layer is exercised as it would be in a cluster.
 """
 
@@ -26,9 +26,9 @@ from drstack.providers import (
     PvcMigrationProvider,
     ReadinessGateProvider,
 )
-from tests.fakekube import FakeKubeServer, objects
+from drstack.testing.fakekube import FakeKubeServer, objects
+from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 from tests.faults import K8S_PROVIDER, dynamic, run, write_paths
-from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 from tests.providers.sites import DR_NS as GATE_DR_NS
 from tests.providers.sites import SOURCE_NS as GATE_SOURCE_NS
 from tests.providers.sites import Sites, configured

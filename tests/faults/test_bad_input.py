@@ -19,12 +19,12 @@ import yaml
 
 from drstack import annotation_keys
 from drstack.providers import PvcMigrationProvider
-from tests.fakekube import FakeKubeServer
-from tests.fakekube import objects as k8s
+from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from drstack.testing.fakekube import FakeKubeServer
+from drstack.testing.fakekube import objects as k8s
+from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 from tests.faults import dynamic, run, write_paths
-from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 from tests.providers.sites import configured
-from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 
 Setup = Callable[[dict[str, Any], FakeKubeServer, FakeKubeServer, Path], dict[str, Any]]
 

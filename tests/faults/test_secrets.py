@@ -27,7 +27,9 @@ from drstack.providers import (
     ReadinessTimeout,
 )
 from drstack.pvmigrate import MigrationFailed
-from tests.fakekube import FakeKubeServer, objects
+from drstack.testing.fake_pvmigrate import write_fake_pvmigrate
+from drstack.testing.fakekube import FakeKubeServer, objects
+from drstack.testing.scenario import DR_NS, SOURCE_NS, ledger, populate
 from tests.faults import (
     K8S_PROVIDER,
     SECRET_SIG,
@@ -38,9 +40,7 @@ from tests.faults import (
     run,
     without_secrets,
 )
-from tests.program.scenario import DR_NS, SOURCE_NS, ledger, populate
 from tests.providers.sites import configured
-from tests.pvmigrate.fake_pvmigrate import write_fake_pvmigrate
 
 KUBECONFIG_KEYS = ("sourceKubeconfig", "drKubeconfig")
 

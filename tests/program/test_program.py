@@ -6,8 +6,8 @@ import pulumi
 import pytest
 
 from drstack import annotation_keys
-from tests.program.harness import ProgramRun, run_program
-from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
+from drstack.testing.harness import ProgramRun, run_program
+from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 
 DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
 STATEFULSET_PATCH = "kubernetes:apps/v1:StatefulSetPatch"
@@ -192,7 +192,7 @@ def test_bad_config_fails_with_every_problem_and_declares_nothing(source_cluster
 
 
 def test_a_workload_on_one_site_only_fails_the_preview_naming_it(after_cutover, source_cluster):
-    from tests.fakekube import objects as k8s
+    from drstack.testing.fakekube import objects as k8s
 
     source_cluster.put(k8s.deployment("cron", 1), SOURCE_NS)
     with pytest.raises(pulumi.RunError, match="Deployment/cron exists on source but not on dr"):
@@ -244,7 +244,7 @@ def test_a_lease_held_by_the_other_stack_stops_the_preview_naming_the_holder(aft
 @pytest.fixture
 def failback_with_data(source_cluster, dr_cluster, tmp_path):
     """DR serves; its db StatefulSet and web Deployment wrote data that must come back."""
-    from tests.pvmigrate.fake_pvmigrate import write_fake_pvmigrate
+    from drstack.testing.fake_pvmigrate import write_fake_pvmigrate
 
     pvcs = ("web-data", "data-db-0")
     populate(source_cluster, SOURCE_NS, deployments={"web": 0}, statefulsets={"db": 0},

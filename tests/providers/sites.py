@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 
-from tests.fakekube import FakeKubeServer, objects
+from drstack.testing.fakekube import FakeKubeServer, objects
 
 SOURCE_NS = "shop"
 DR_NS = "shop-dr"

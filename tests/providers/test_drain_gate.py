@@ -15,7 +15,7 @@ from drstack.providers import (
     DrainTimeout,
     ProviderNotConfigured,
 )
-from tests.fakekube import objects
+from drstack.testing.fakekube import objects
 from tests.providers.sites import SOURCE_NS, Sites, configured
 
 WEB = {"kind": "Deployment", "name": "web", "podLabels": {"app": "web"}}

@@ -11,8 +11,8 @@ import pytest
 
 from drstack.providers import SKIPPED, MigrationNotStarted, MigrationSpec, PvcMigrationProvider
 from drstack.pvmigrate import MigrationFailed
+from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 from tests.providers.sites import DR_NS, SOURCE_NS, Sites, configured
-from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 
 PAIRS = [{"source": "data", "dr": "data-dr"}]
 

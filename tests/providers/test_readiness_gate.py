@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from drstack.providers import SKIPPED, ReadinessGateProvider, ReadinessSpec, ReadinessTimeout
-from tests.fakekube import objects
+from drstack.testing.fakekube import objects
 from tests.providers.sites import DR_NS, Sites, configured
 
 WORKLOADS = [

@@ -18,10 +18,10 @@ from drstack.providers import (
     PvcMigrationProvider,
     ReadinessGateProvider,
 )
-from tests.fakekube import objects
+from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from drstack.testing.fakekube import objects
 from tests.providers.grpc_host import REPO_ROOT, ProviderHost
 from tests.providers.sites import DR_NS, SOURCE_NS, Sites
-from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 
 DRAIN = serialize_provider(DrainGateProvider())
 READY = serialize_provider(ReadinessGateProvider())

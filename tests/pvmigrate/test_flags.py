@@ -13,8 +13,7 @@ from drstack.pvmigrate.flags import (
     usable_pv_migrate,
 )
 from drstack.pvmigrate.version import PvMigrateMissing, PvMigrateVersion
-
-from .fake_pvmigrate import write_fake_pvmigrate
+from drstack.testing.fake_pvmigrate import write_fake_pvmigrate
 
 V1 = PvMigrateVersion(1, "1.7.1")
 V2 = PvMigrateVersion(2, "2.1.0")

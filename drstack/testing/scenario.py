@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from drstack import annotation_keys
-from tests.fakekube import FakeKubeServer
-from tests.fakekube import objects as k8s
+from drstack.testing.fakekube import FakeKubeServer
+from drstack.testing.fakekube import objects as k8s
 
 SOURCE_NS = "my-app"
 DR_NS = "my-app-dr"
@@ -29,7 +29,7 @@ class AppPair:
     def replicas(self, site: str, kind: str, name: str) -> int:
         obj = self.server(site).get(kind, self.namespace(site), name)
         assert obj is not None, f"{kind}/{name} missing on {site}"
-        return obj["spec"]["replicas"]
+        return int(obj["spec"]["replicas"])
 
 
 def ledger(active: str, generation: int, *, stack: str | None = None,

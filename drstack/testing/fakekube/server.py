@@ -199,7 +199,9 @@ class Requirement:
 
 def _split_terms(text: str) -> list[str]:
     # Commas separate terms, except inside the parentheses of a set.
-    terms, depth, current = [], 0, []
+    terms: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1
@@ -666,7 +668,7 @@ class FakeKubeServer:
             if rt.kind == "Namespace":
                 # No namespace controller here: the namespace's objects go at once.
                 for other in RESOURCES:
-                    if other.namespaced and self._objects[other.plural].pop(name, None):
+                    if other.namespaced and self._objects[other.plural].pop(name, {}):
                         self._bump()
         return obj
 

@@ -14,7 +14,7 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from tests.fakekube import FakeKubeServer, objects
+from drstack.testing.fakekube import FakeKubeServer, objects
 
 
 def make_client(server: FakeKubeServer, tmp_path: Path,
