@@ -15,6 +15,7 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,14 @@ import yaml
 
 from drstack.testing.fakekube import controllers
 from drstack.testing.fakekube.api import Api, parse_route
-from drstack.testing.fakekube.faults import Fault, RequestRecord, take
+from drstack.testing.fakekube.faults import Fault, Hook, RequestRecord, due, take
 from drstack.testing.fakekube.resources import Obj, discovery, resource_type
-from drstack.testing.fakekube.serving import Request, Response, http_server
+from drstack.testing.fakekube.serving import (
+    Request,
+    Response,
+    current_connection,
+    http_server,
+)
 from drstack.testing.fakekube.status import REASONS, ApiError, conflict
 from drstack.testing.fakekube.store import Store
 
@@ -42,13 +48,16 @@ class FakeKubeServer:
         self.latency: float = 0.0
         self._store = Store()
         self._api = Api(self._store)
-        # One lock for the objects, the faults, the log and the connections.
+        # One lock for the objects, the faults, the hooks, the log and the connections.
         self._lock = self._store.lock
         self._faults: list[Fault] = []
         self._conflicts: list[Fault] = []
+        self._hooks: list[Hook] = []
+        self._hook_errors: list[BaseException] = []
         self._log: list[RequestRecord] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._reopen: threading.Timer | None = None
         self._port = 0
         self._connections: set[socket.socket] = set()
 
@@ -72,11 +81,26 @@ class FakeKubeServer:
         return self
 
     def stop(self) -> None:
+        """Stop listening; raise what a hook raised, so that the test fails and says why."""
+        if self._reopen is not None:
+            self._reopen.cancel()
         self._close()
+        errors, self._hook_errors = self._hook_errors, []
+        if errors:
+            raise errors[0]
 
-    def refuse_connections(self) -> None:
-        """Stop listening (and drop open connections): clients see 'connection refused'."""
+    def refuse_connections(self, *, for_seconds: float | None = None) -> None:
+        """Stop listening (and drop open connections): clients see 'connection refused'.
+
+        With ``for_seconds``, listen again after that long: a refusal is a fault of some length,
+        not a count of requests, since a refused request never reaches the fake. May be called
+        from a hook: the request being answered still gets its answer.
+        """
         self._close()
+        if for_seconds is not None:
+            self._reopen = threading.Timer(for_seconds, self.accept_connections)
+            self._reopen.daemon = True
+            self._reopen.start()
 
     def accept_connections(self) -> None:
         """Listen again on the same port."""
@@ -101,10 +125,11 @@ class FakeKubeServer:
         httpd.shutdown()
         httpd.server_close()
         # Keep-alive connections outlive the listening socket; drop them so that the client's
-        # next request opens a new connection and is refused.
+        # next request opens a new connection and is refused. The one whose request a hook is
+        # running in is closed by its handler once the answer is sent.
         with self._lock:
             conns, self._connections = set(self._connections), set()
-        for conn in conns:
+        for conn in conns - {current_connection()}:
             try:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -119,6 +144,10 @@ class FakeKubeServer:
     def connection_closed(self, connection: socket.socket) -> None:
         with self._lock:
             self._connections.discard(connection)
+
+    def keeps_open(self, connection: socket.socket) -> bool:
+        with self._lock:
+            return connection in self._connections
 
     # -- kubeconfig -----------------------------------------------------------------------------
 
@@ -170,6 +199,19 @@ class FakeKubeServer:
         with self._lock:
             self._conflicts.append(Fault(n, 409, None, path_contains))
 
+    def after_requests(self, n: int, action: Callable[[], None], *, method: str | None = None,
+                       path_contains: str | None = None, status: int | None = None) -> None:
+        """Run ``action`` once, when the ``n``-th matching request from now has been answered.
+
+        It runs before that answer is sent, so its effect is in place before the client can act
+        on the answer: "the pods go after the gate's sixth poll" holds on any machine. The one
+        way for a test to do something later (a controller's work, a fault mid-poll).
+        """
+        if n < 1:
+            raise ValueError(f"n must be at least 1, not {n}")
+        with self._lock:
+            self._hooks.append(Hook(n, action, method, path_contains, status))
+
     # -- request log ----------------------------------------------------------------------------
 
     @property
@@ -191,10 +233,6 @@ class FakeKubeServer:
     def clear_log(self) -> None:
         with self._lock:
             self._log.clear()
-
-    def _record(self, record: RequestRecord) -> None:
-        with self._lock:
-            self._log.append(record)
 
     # -- answering ------------------------------------------------------------------------------
 
@@ -230,10 +268,16 @@ class FakeKubeServer:
             status = 500
             bug = ApiError(500, "InternalError", f"fakekube: {type(exc).__name__}: {exc}")
             payload = bug.status()
-        self._record(
-            RequestRecord(method, path, request.query, request.content_type, status,
-                          logged_body if method != "GET" else None)
-        )
+        record = RequestRecord(method, path, request.query, request.content_type, status,
+                               logged_body if method != "GET" else None)
+        with self._lock:
+            self._log.append(record)
+            fired = due(self._hooks, record)
+        for hook in fired:  # outside the lock: an action may use the fake, from its own thread
+            try:
+                hook.action()
+            except Exception as exc:  # noqa: BLE001 - raised again by stop()
+                self._hook_errors.append(exc)
         return Response(status, payload, headers)
 
     def handle(

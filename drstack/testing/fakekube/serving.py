@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,17 @@ class Answering(Protocol):
     def connection_opened(self, connection: socket.socket) -> None: ...
 
     def connection_closed(self, connection: socket.socket) -> None: ...
+
+    def keeps_open(self, connection: socket.socket) -> bool: ...
+
+
+_serving = threading.local()
+
+
+def current_connection() -> socket.socket | None:
+    """The connection whose request this thread is answering, if it is a handler's thread."""
+    connection: socket.socket | None = getattr(_serving, "connection", None)
+    return connection
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -99,9 +111,13 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        response = self.fake.answer(Request(
-            method, split.path, query, raw, self.headers.get("Content-Type"),
-            self.headers.get("Authorization")))
+        _serving.connection = self.connection
+        try:
+            response = self.fake.answer(Request(
+                method, split.path, query, raw, self.headers.get("Content-Type"),
+                self.headers.get("Authorization")))
+        finally:
+            _serving.connection = None
         data = json.dumps(response.payload, separators=(",", ":")).encode()
         try:
             self.send_response(response.status)
@@ -113,4 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
         except OSError:
+            self.close_connection = True
+        # The fake stopped listening while it answered (a hook refused connections): this
+        # answer was still owed; the connection goes with it.
+        if not self.fake.keeps_open(self.connection):
             self.close_connection = True

@@ -211,6 +211,76 @@ def test_refused_connection_then_accepted_again(api: client.ApiClient,
     assert core.read_namespace("app").metadata.name == "app"
 
 
+def test_a_hook_runs_once_after_the_nth_matching_request_before_its_answer_is_sent(
+        api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+    core = core_api(api)
+    core.create_namespace(objects.namespace("other"))
+    seen_by_hook: list[int] = []
+    source_cluster.after_requests(
+        2, lambda: (seen_by_hook.append(len(source_cluster.requests)),
+                    source_cluster.delete("Namespace", None, "other")),
+        method="GET", path_contains="/namespaces/other")
+    core.read_namespace("app")  # does not match
+    core.read_namespace("other")
+    assert core.read_namespace("other").metadata.name == "other"  # answered before the hook
+    assert seen_by_hook == [4]  # create, app, other, other: fired once, on the second match
+    with pytest.raises(ApiException) as exc:  # its effect is there for the very next request
+        core.read_namespace("other")
+    assert exc.value.status == 404
+    assert seen_by_hook == [4]
+
+
+def test_a_hook_can_count_only_the_answers_that_got_through(
+        api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+    fired: list[list[int]] = []
+    source_cluster.fail_next(2, status=503)
+    source_cluster.after_requests(1, lambda: fired.append([r.status for r in
+                                                          source_cluster.requests]), status=200)
+    for _ in range(2):
+        with pytest.raises(ApiException):
+            core_api(api).read_namespace("app")
+    core_api(api).read_namespace("app")
+    assert fired == [[503, 503, 200]]
+
+
+def test_a_hook_that_raises_fails_the_test_when_the_fake_stops(tmp_path: Path) -> None:
+    with FakeKubeServer(name="failing-hook") as server:
+        server.put(objects.namespace("app"))
+        server.after_requests(1, lambda: 1 / 0)
+        core = core_api(make_client(server, tmp_path))
+        assert core.read_namespace("app").metadata.name == "app"  # the answer still goes out
+        with pytest.raises(ZeroDivisionError):
+            server.stop()
+
+
+def test_refusing_from_a_hook_answers_that_request_then_refuses(
+        api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+    core = core_api(api)
+    source_cluster.after_requests(1, source_cluster.refuse_connections)
+    assert core.read_namespace("app").metadata.name == "app"
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        core.read_namespace("app")
+    source_cluster.accept_connections()
+    assert core.read_namespace("app").metadata.name == "app"
+
+
+def test_a_refusal_for_some_seconds_ends_by_itself(api: client.ApiClient,
+                                                   source_cluster: FakeKubeServer) -> None:
+    core = core_api(api)
+    source_cluster.refuse_connections(for_seconds=0.3)
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        core.read_namespace("app")
+    deadline = time.monotonic() + 10  # waits for the fake to listen again, not for a time
+    while time.monotonic() < deadline:
+        try:
+            assert core.read_namespace("app").metadata.name == "app"
+            break
+        except urllib3.exceptions.HTTPError:
+            time.sleep(0.05)
+    else:
+        pytest.fail("the fake never listened again")
+
+
 def test_conflict_next_only_hits_writes(api: client.ApiClient,
                                         source_cluster: FakeKubeServer) -> None:
     source_cluster.conflict_next(1, path_contains="/namespaces/app")
