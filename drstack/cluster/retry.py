@@ -74,6 +74,8 @@ def describe(error: BaseException) -> str:
 
 
 def is_transient(error: BaseException) -> bool:
+    """Whether a failed call is worth another try: 429, a 5xx of an overloaded API server, or a
+    broken connection."""
     if isinstance(error, ApiException):
         return error.status in RETRY_STATUSES
     return isinstance(error, _CONNECTION_ERRORS)

@@ -14,6 +14,8 @@ SECRET_PLACEHOLDER = "<secret>"
 
 @dataclass(frozen=True)
 class ConfigFinding:
+    """One config problem: the key, its value as it may be shown, what is wrong, and the fix."""
+
     key: str
     value: str
     problem: str

@@ -15,6 +15,9 @@ NAMESPACE = "drstack"
 
 @dataclass(frozen=True)
 class ConfigKey:
+    """One stack config key: its Pulumi type, default and description (Pulumi.yaml declares the
+    same)."""
+
     name: str
     type: str  # string | integer | boolean | array (of strings)
     default: Any

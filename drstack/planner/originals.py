@@ -12,12 +12,17 @@ INT32_MAX = 2**31 - 1
 
 @dataclass(frozen=True)
 class Original:
+    """A workload's original replica count, and where it was found."""
+
     count: int
     source: str  # e.g. "live on dr", "annotation on source", "replicaOverrides"
 
 
 @dataclass(frozen=True)
 class Resolution:
+    """The original count found for a workload (or the error saying why there is none), with
+    warnings about annotations ignored on the way."""
+
     original: Original | None
     warnings: tuple[str, ...]
     # Set when no original could be found: the whole reason, with the fix.

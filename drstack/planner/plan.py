@@ -11,6 +11,9 @@ from drstack.model import Site, Strategy, WorkloadRef
 
 
 class Transition(enum.StrEnum):
+    """What a run does: switch to the other site (cutover, failback), or nothing (``NONE``, the one
+    steady-state sentinel, also in the dynamic resources' inputs)."""
+
     NONE = "none"  # steady state: the active site stays active
     CUTOVER = "cutover"  # source -> dr
     FAILBACK = "failback"  # dr -> source
@@ -23,6 +26,8 @@ class Transition(enum.StrEnum):
 
 
 class Phase(enum.StrEnum):
+    """One kind of step of a switch."""
+
     SCALE_DOWN = "scale-down"  # passive site's workloads -> 0
     DRAIN = "drain"  # wait until the passive site's pods are gone
     COPY = "copy"  # PVC data, last active site -> active site
@@ -32,6 +37,8 @@ class Phase(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a switch: a phase on a site (a copy is named by the site it copies into)."""
+
     phase: Phase
     site: Site
 
@@ -43,6 +50,9 @@ class Step:
 
 @dataclass(frozen=True)
 class WorkloadPlan:
+    """One workload on both sites: its original count, the live counts read, and the counts to
+    declare."""
+
     ref: WorkloadRef
     original: int
     # Where the original count came from, for the plan table and the audit trail.
@@ -61,6 +71,8 @@ class WorkloadPlan:
 
 @dataclass(frozen=True)
 class PvcPair:
+    """A claim and its counterpart on the other site: what one pv-migrate run copies."""
+
     source: str  # claim name on the source site
     dr: str  # claim name on the DR site
 
@@ -111,6 +123,10 @@ class LedgerRecord:
 
 @dataclass(frozen=True)
 class Plan:
+    """What a run of drstack will do, as values: which site becomes active and why, the counts of
+    every workload on both sites, the steps in order, the data copy and the ledger. Built by
+    ``build_plan``; declared by ``drstack.program.declare_switch``."""
+
     active_site: Site
     last_active_site: Site
     last_active_reason: str

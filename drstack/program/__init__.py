@@ -47,5 +47,7 @@ def plan_switch(config: StackConfig, snapshots: dict[Site, SiteSnapshot]) -> Pla
 
 
 def export_plan(plan: Plan) -> None:
+    """Export the plan as the stack's outputs (``pulumi stack output``): the audit record of the
+    run."""
     for key, value in plan_outputs(plan).items():
         pulumi.export(key, value)

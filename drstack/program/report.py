@@ -9,6 +9,8 @@ from drstack.planner import Plan
 
 
 def plan_table(plan: Plan) -> str:
+    """The plan as the preview shows it: a heading with the order of steps, then a row per workload
+    and site."""
     head = (f"drstack: {plan.transition} to {plan.active_site} (last active: "
             f"{plan.last_active_site}, from {plan.last_active_reason}); strategy {plan.strategy}; "
             f"order: lease, {', '.join(str(step) for step in plan.steps)}, ledger")
@@ -35,6 +37,7 @@ def plan_table(plan: Plan) -> str:
 
 
 def plan_outputs(plan: Plan) -> dict[str, Any]:
+    """The plan as the stack's outputs: plain JSON values, camelCase keys."""
     return {
         "activeSite": plan.active_site.value,
         "lastActiveSite": plan.last_active_site.value,

@@ -145,6 +145,8 @@ class DrainTimeout(ClusterError):
 
 
 class DrainGateProvider(SwitchStepProvider[DrainSpec]):
+    """The drain gate's provider: waits for the old site's pods to go, during a switch only."""
+
     id_prefix, resource = "drain", "DrainGate"
 
     def parse(self, props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:

@@ -143,6 +143,7 @@ class Inputs:
 
 
 def as_number(value: Any) -> float | None:
+    """A JSON number as a float; None for anything else (a bool included)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)

@@ -124,11 +124,13 @@ def kubeconfig_files(sites: Mapping[Site, SiteConfig]) -> Iterator[dict[Site, st
 
 
 def log_directory(transition: str, now: datetime) -> Path:
+    """Where one copy step's pv-migrate logs go: a folder per run, named by time and switch."""
     safe = re.sub(r"[^A-Za-z0-9._#-]", "_", transition)
     return LOG_ROOT / f"{now.strftime('%Y%m%dT%H%M%SZ')}-{safe}"
 
 
 def result_record(pair: PvcPair, result: MigrationResult) -> dict[str, Any]:
+    """One pair's copy as the resource's outputs record it."""
     return {
         "source": pair.source,
         "dr": pair.dr,
@@ -148,6 +150,9 @@ class MigrationNotStarted(PvMigrateError):
 
 
 class PvcMigrationProvider(SwitchStepProvider[MigrationSpec]):
+    """The copy step's provider: checks pv-migrate in check() (so a preview fails on it), copies
+    during a switch."""
+
     id_prefix, resource = "pvc", "PvcMigration"
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

@@ -161,6 +161,9 @@ class ReadinessTimeout(ClusterError):
 
 
 class ReadinessGateProvider(SwitchStepProvider[ReadinessSpec]):
+    """The readiness gate's provider: waits for the new site's workloads to roll out, during a
+    switch only."""
+
     id_prefix, resource = "ready", "ReadinessGate"
 
     def parse(self, props: Mapping[str, Any]) -> tuple[ReadinessSpec, Inputs]:

@@ -67,6 +67,9 @@ class LeaseSpec:
 
 
 class SwitchLeaseProvider(SwitchStepProvider[LeaseSpec]):
+    """The lease step's provider: takes the lease on every touched site (all or none), during a
+    switch only."""
+
     id_prefix, resource = "lease", "SwitchLease"
 
     def parse(self, props: Mapping[str, Any]) -> tuple[LeaseSpec, Inputs]:

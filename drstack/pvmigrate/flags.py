@@ -19,6 +19,8 @@ from drstack.pvmigrate.version import PvMigrateVersion, detect_version
 
 
 class Kind(Enum):
+    """What a flag takes: nothing (a switch), a value, or a duration."""
+
     BOOL = "bool"
     VALUE = "value"
     DURATION = "duration"
@@ -26,6 +28,9 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class FlagSpec:
+    """One flag of one pv-migrate release line: its names, what it takes, and whether drstack
+    refuses it."""
+
     long: str
     short: str | None = None
     kind: Kind = Kind.BOOL
@@ -46,6 +51,8 @@ class FlagSpec:
 
 @dataclass(frozen=True)
 class FlagProblem:
+    """One problem with drstack:pvMigrateFlags for the installed version, and its fix."""
+
     flag: str
     version: str
     problem: str

@@ -29,12 +29,16 @@ LOG_TAIL_LINES = 20
 
 @dataclass(frozen=True)
 class MigrationJob:
+    """One PVC to copy: from where to where."""
+
     source: Endpoint
     dest: Endpoint
 
 
 @dataclass(frozen=True)
 class MigrationResult:
+    """How one copy went: status, exit code, times and its log file."""
+
     source_pvc: str
     dest_pvc: str
     status: Status
@@ -104,6 +108,7 @@ def raise_for_failures(results: Sequence[MigrationResult], direction: str) -> No
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
+    """The last ``lines`` lines of a copy's log, for an error message."""
     try:
         data = path.read_bytes()
     except OSError as exc:

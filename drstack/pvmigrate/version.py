@@ -49,6 +49,8 @@ class PvMigrateUnsupported(PvMigrateError):
 
 @dataclass(frozen=True)
 class PvMigrateVersion:
+    """The installed pv-migrate's version, as it prints it."""
+
     major: int
     text: str  # e.g. "3.3.0", as printed (without a leading "v")
 

@@ -25,6 +25,8 @@ MAIN = Path(__file__).resolve().parents[2] / "__main__.py"
 
 @dataclass
 class Registration:
+    """One resource the program registered, as the engine received it."""
+
     type: str
     name: str
     urn: str
@@ -39,6 +41,8 @@ class Registration:
 
 @dataclass
 class ProgramRun:
+    """What one run of the program registered, exported and logged, and what it raised."""
+
     registrations: list[Registration]
     outputs: dict[str, Any]
     logs: list[tuple[str, str]] = field(default_factory=list)

@@ -16,6 +16,8 @@ DR_NS = "my-app-dr"
 
 @dataclass
 class AppPair:
+    """Two fake clusters holding one application, and the stack config naming them."""
+
     source: FakeKubeServer
     dr: FakeKubeServer
     config: dict[str, Any]
@@ -34,6 +36,7 @@ class AppPair:
 
 def ledger(active: str, generation: int, *, stack: str | None = None,
            switched_at: str = "2026-11-01T10:00:00+00:00") -> dict[str, str]:
+    """The ledger annotations of a switch to ``active`` at ``generation``."""
     return {
         annotation_keys.LEDGER_ACTIVE_SITE: active,
         annotation_keys.LEDGER_GENERATION: str(generation),
@@ -74,6 +77,7 @@ def populate(
 
 
 def base_config(source: FakeKubeServer, dr: FakeKubeServer, tmp: Path) -> dict[str, Any]:
+    """The stack config (short keys) of both sites: a kubeconfig file each, written in ``tmp``."""
     return {
         "sourceKubeconfig": str(source.write_kubeconfig(tmp / "source.yaml", context="source")),
         "sourceContext": "source",

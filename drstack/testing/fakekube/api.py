@@ -305,6 +305,7 @@ class Api:
 
 
 def parse_route(path: str) -> Route:
+    """What a request path addresses; 404 for a path the fake does not serve."""
     parts = [p for p in path.split("/") if p]
     missing = ApiError(404, "NotFound", "the server could not find the requested resource")
     if parts[:2] == ["api", "v1"]:
@@ -339,6 +340,7 @@ def _selector_string(obj: Obj) -> str:
 
 
 def scale_view(obj: Obj) -> Obj:
+    """A Deployment's or StatefulSet's autoscaling/v1 Scale, as the /scale subresource shows it."""
     meta = obj["metadata"]
     return {
         "kind": "Scale",

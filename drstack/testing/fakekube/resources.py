@@ -22,6 +22,8 @@ SERVER_VERSION = {
 
 @dataclass(frozen=True)
 class ResourceType:
+    """One resource type the fake serves, with the names kube-apiserver knows it by."""
+
     plural: str
     singular: str
     kind: str

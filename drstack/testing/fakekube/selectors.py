@@ -13,6 +13,8 @@ FieldRequirement = tuple[tuple[str, str], str, str]  # ((outer, inner) key, "=" 
 
 @dataclass(frozen=True)
 class Requirement:
+    """One requirement of a label selector."""
+
     key: str
     op: str  # "=", "!=", "in", "notin", "exists", "!exists"
     values: frozenset[str] = frozenset()
@@ -100,6 +102,8 @@ _POD_FIELDS = {"status.phase": ("status", "phase"), "spec.nodeName": ("spec", "n
 
 
 def parse_field_selector(text: str, rt: ResourceType) -> list[FieldRequirement]:
+    """Parse ``metadata.name=x,status.phase!=Running``; raises ApiError 400 for a field
+    kube-apiserver would refuse."""
     allowed = {**_FIELDS, **(_POD_FIELDS if rt.kind == "Pod" else {})}
     out = []
     for term in _split_terms(text):
@@ -119,6 +123,7 @@ def parse_field_selector(text: str, rt: ResourceType) -> list[FieldRequirement]:
 
 
 def field_matches(obj: Obj, reqs: list[FieldRequirement]) -> bool:
+    """Whether ``obj`` meets every parsed field requirement."""
     for (outer, inner), op, value in reqs:
         actual = (obj.get(outer) or {}).get(inner, "")
         if (actual == value) != (op == "="):

@@ -58,6 +58,7 @@ REASONS = {
 
 
 def details(rt: ResourceType, name: str | None) -> Obj:
+    """A Status's details: the resource and, when there is one, the name."""
     details: Obj = {"kind": rt.plural}
     if rt.group:
         details["group"] = rt.group
@@ -67,10 +68,12 @@ def details(rt: ResourceType, name: str | None) -> Obj:
 
 
 def not_found(rt: ResourceType, name: str) -> ApiError:
+    """404 NotFound, worded as kube-apiserver words it."""
     return ApiError(404, "NotFound", f'{rt.qualified} "{name}" not found', details(rt, name))
 
 
 def conflict(rt: ResourceType, name: str) -> ApiError:
+    """409 Conflict on a stale resourceVersion, worded as kube-apiserver words it."""
     return ApiError(
         409,
         "Conflict",
