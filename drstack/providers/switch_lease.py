@@ -87,7 +87,7 @@ class SwitchLeaseProvider(SwitchStepProvider[LeaseSpec]):
                     before = acquire_lease(CoreV1Api(client), site, namespace, lease,
                                            break_lease=spec.break_lease)
                 taken.append((site, namespace))
-                if before is not None and before.holder != spec.holder:
+                if before is not None and before.stops(spec.holder):
                     replaced.append({"site": site.value, "holder": before.holder,
                                      "acquiredAt": before.acquired_at})
         except LeaseHeld:
