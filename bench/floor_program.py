@@ -1,14 +1,14 @@
 """The floor of the benchmark's (c): a bare Pulumi program, no reading, no planning.
 
 It registers exactly what drstack's program registers for a cold failback (dr -> source) with a
-PVC copy, with constant inputs: the SwitchLease; per site one ``drstack:index:Site`` ComponentResource and one
-kubernetes Provider, one DeploymentPatch/StatefulSetPatch per workload, one NamespacePatch
-(ledger); and the three dynamic resources (DrainGate, PvcMigration, ReadinessGate) with
-workload/claim lists of the same length. Resource options (parent, provider,
+PVC copy, with constant inputs: the SwitchLease; per site one ``drstack:index:Site``
+ComponentResource and one kubernetes Provider, one DeploymentPatch/StatefulSetPatch per
+workload, one NamespacePatch (ledger); and the three dynamic resources (DrainGate, PvcMigration,
+ReadinessGate) with workload/claim lists of the same length. Resource options (parent, provider,
 retain_on_delete, depends_on chain) are the same as drstack's, because they are part of the
 resource design's cost, not of our reading or planning.
 
-Run by ``bench/switch_bench.py`` through the test harness (``tests/program/harness.py``), in
+Run by ``bench/switch_bench.py`` through the test harness (``drstack/testing/harness.py``), in
 place of ``__main__.py``, so both programs meet the same mocks and the same recording monitor.
 Its sizes come from the environment variable ``DRSTACK_BENCH_FLOOR`` (JSON).
 """
@@ -29,14 +29,20 @@ from pulumi_kubernetes.apps.v1 import (
 from pulumi_kubernetes.core.v1 import NamespacePatch
 from pulumi_kubernetes.meta.v1 import ObjectMetaPatchArgs
 
-from drstack.providers.drain_gate import DrainGate
-from drstack.providers.pvc_migration import PvcMigration
-from drstack.providers.readiness_gate import ReadinessGate
-
-try:  # the switch lease, taken first (drstack.program.declare)
-    from drstack.providers.switch_lease import SwitchLease
-except ImportError:  # an older drstack without it
-    SwitchLease = None
+from drstack.model import Site as SiteName
+from drstack.planner import PvcPair
+from drstack.providers import (
+    DrainGate,
+    DrainSpec,
+    LeaseSpec,
+    MigrationSpec,
+    PvcMigration,
+    ReadinessGate,
+    ReadinessSpec,
+    SwitchLease,
+)
+from drstack.providers.drain_gate import DrainWorkload
+from drstack.providers.readiness_gate import ReadyWorkload
 
 SPEC = json.loads(os.environ["DRSTACK_BENCH_FLOOR"])
 DEPLOYMENTS: int = SPEC["deployments"]
@@ -71,10 +77,11 @@ class Site(pulumi.ComponentResource):
 
     def patches(self, after: list[pulumi.Resource]) -> list[pulumi.Resource]:
         if MODE == "batched":
-            scales = [{"kind": k, "name": n, "replicas": 2} for k, n in WORKLOADS]
-            return [ReadinessGate(f"{self._name}-scales", site=self._name, namespace="ns",
-                                  transition="failback#5", workloads=scales,
-                                  timeout_seconds=600.0,
+            scales = ReadinessSpec(
+                site=SiteName(self._name), namespace="ns", transition="failback#5",
+                workloads=tuple(ReadyWorkload(k, n, 2) for k, n in WORKLOADS),
+                timeout_seconds=600.0)
+            return [ReadinessGate(f"{self._name}-scales", scales,
                                   opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True,
                                                               depends_on=list(after)))]
         out: list[pulumi.Resource] = []
@@ -93,27 +100,27 @@ class Site(pulumi.ComponentResource):
 
 dr, source = Site("dr"), Site("source")
 dr._name, source._name = "dr", "source"
-first: list[pulumi.Resource] = []
-if SwitchLease is not None:
-    first = [SwitchLease("switch-lease", holder="source", transition="failback#5", from_site="dr",
-                         break_lease=False, sites=[{"site": "dr", "namespace": "ns"},
-                                                   {"site": "source", "namespace": "ns"}])]
+first: list[pulumi.Resource] = [SwitchLease("switch-lease", LeaseSpec(
+    holder="source", transition="failback#5", from_site=SiteName.DR, break_lease=False,
+    sites=((SiteName.DR, "ns"), (SiteName.SOURCE, "ns"))))]
 down = dr.patches(first)
-drain = DrainGate("dr-drain", site="dr", namespace="ns", transition="failback#5",
-                  workloads=[{"kind": k, "name": n, "podLabels": {"app": n}} for k, n in WORKLOADS],
-                  claims=[f"d{i}-data" for i in range(PVCS)], timeout_seconds=300.0,
-                  opts=pulumi.ResourceOptions(parent=dr, depends_on=down))
-copy = PvcMigration("pvc-copy-into-source", from_site="dr", to_site="source",
-                    transition="failback#5",
-                    pairs=[{"source": f"d{i}-data", "dr": f"d{i}-data"} for i in range(PVCS)],
-                    flags=[], concurrency=2, timeout_seconds=7200.0, pv_migrate_path="pv-migrate",
-                    opts=pulumi.ResourceOptions(parent=source, depends_on=[drain]))
+drain = DrainGate("dr-drain", DrainSpec(
+    site=SiteName.DR, namespace="ns", transition="failback#5",
+    workloads=tuple(DrainWorkload(k, n, (("app", n),)) for k, n in WORKLOADS),
+    claims=tuple(f"d{i}-data" for i in range(PVCS)), timeout_seconds=300.0),
+    opts=pulumi.ResourceOptions(parent=dr, depends_on=down))
+copy = PvcMigration("pvc-copy-into-source", MigrationSpec(
+    from_site=SiteName.DR, to_site=SiteName.SOURCE, transition="failback#5",
+    pairs=tuple(PvcPair(f"d{i}-data", f"d{i}-data") for i in range(PVCS)), flags=(),
+    concurrency=2, timeout_seconds=7200.0, pv_migrate_path="pv-migrate"),
+    opts=pulumi.ResourceOptions(parent=source, depends_on=[drain]))
 up = source.patches([copy])
-ready = ReadinessGate("source-ready", site="source", namespace="ns", transition="failback#5",
-                      workloads=[{"kind": k, "name": n, "replicas": 2} for k, n in WORKLOADS],
-                      timeout_seconds=600.0,
-                      opts=pulumi.ResourceOptions(parent=source, depends_on=up))
+ready = ReadinessGate("source-ready", ReadinessSpec(
+    site=SiteName.SOURCE, namespace="ns", transition="failback#5",
+    workloads=tuple(ReadyWorkload(k, n, 2) for k, n in WORKLOADS), timeout_seconds=600.0),
+    opts=pulumi.ResourceOptions(parent=source, depends_on=up))
 for site in (dr, source):
-    NamespacePatch(f"{site._name}-ledger", metadata=ObjectMetaPatchArgs(name="ns", annotations=LEDGER),
+    NamespacePatch(f"{site._name}-ledger",
+                   metadata=ObjectMetaPatchArgs(name="ns", annotations=LEDGER),
                    opts=site.opts([ready]))
     site.register_outputs({"patches": len(WORKLOADS)})

@@ -1,15 +1,17 @@
 """drstack's orchestration cost, side by side with Pulumi's own floor and a DR-Syncer-like CLI.
 
-    .venv/bin/python bench/switch_bench.py [--sizes 10,100,1000] [--latency-ms 5] [--pvcs 8]
+    .venv/bin/python -m bench.switch_bench [--sizes 10,100,1000] [--latency-ms 5] [--pvcs 8]
                                            [--copy-seconds 0.5] [--pairs 3] [--ready-repeats 5]
 
+(from the project folder: ``-m`` puts it on the import path, for drstack and bench alike).
+
 For each N (workloads per site, 3/4 Deployments, 1/4 StatefulSets) it builds two fake clusters
-(tests/fakekube, real HTTP, ``latency`` seconds slept per request) in the state after a cutover
-(ledger: dr active; dr running; source at 0 with its dr-syncer.io/original-replicas) and
+(drstack.testing.fakekube, real HTTP, ``latency`` seconds slept per request) in the state after
+a cutover (ledger: dr active; dr running; source at 0 with its dr-syncer.io/original-replicas) and
 measures a failback (dr -> source) with M PVCs to copy:
 
 (a) reading both sites and building the plan (read_snapshots + build_plan + pv-migrate check);
-(b) the real ``__main__.py`` under Pulumi's mocks (tests/program/harness.py): wall time, the part
+(b) the real ``__main__.py`` under Pulumi's mocks (drstack/testing/harness.py): wall time, the part
     spent reading + planning inside it (wrapped), and the tracemalloc peak (in runs of their
     own: tracemalloc slows Python down);
 (c) the floor: bench/floor_program.py, the same resources with constant inputs, under the same
@@ -45,29 +47,28 @@ import threading
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+
+from pulumi.dynamic import Config, ConfigureRequest
+
+import drstack.program as program
+from bench.baseline import BaselineResult, BaselineSite, run_failback
+from drstack.config import load_config
+from drstack.planner import build_plan
+from drstack.program.checks import pv_migrate_findings
+from drstack.program.snapshots import read_snapshots
+from drstack.providers.readiness_gate import ReadinessGateProvider
+from drstack.providers.reading import DEFAULT_POLL_SECONDS
+from drstack.pvmigrate import Endpoint, MigrationJob, detect_version, run_migrations
+from drstack.testing import harness
+from drstack.testing.fake_pvmigrate import write_fake_pvmigrate
+from drstack.testing.fakekube import FakeKubeServer
+from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import drstack.program as program  # noqa: E402
-from drstack.config import load_config  # noqa: E402
-from drstack.planner import build_plan  # noqa: E402
-from drstack.program.checks import pv_migrate_findings  # noqa: E402
-from drstack.program.snapshots import read_snapshots  # noqa: E402
-from drstack.providers.base import DEFAULT_POLL_SECONDS  # noqa: E402
-from drstack.providers.readiness_gate import ReadinessGateProvider  # noqa: E402
-from drstack.pvmigrate import Endpoint, MigrationJob, detect_version, run_migrations  # noqa: E402
-from pulumi.dynamic import Config, ConfigureRequest  # noqa: E402
-from tests.fakekube import FakeKubeServer  # noqa: E402
-from tests.program import harness  # noqa: E402
-from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate  # noqa: E402
-from tests.pvmigrate.fake_pvmigrate import write_fake_pvmigrate  # noqa: E402
-
-from bench.baseline import BaselineResult, BaselineSite, run_failback  # noqa: E402
 
 MAIN = ROOT / "__main__.py"
 FLOOR = ROOT / "bench" / "floor_program.py"
@@ -119,14 +120,6 @@ def fake_pair(sizes: Sizes, latency: float) -> Iterator[tuple[FakeKubeServer, Fa
         yield source, dr
 
 
-def config_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
-
-
 # ---- request counting -------------------------------------------------------------------------
 
 
@@ -166,7 +159,25 @@ def show_verbs(counts: Counter[str]) -> str:
 # ---- (a) reading and planning -----------------------------------------------------------------
 
 
-def read_and_plan(raw: dict[str, str]) -> dict[str, float]:
+@dataclass(frozen=True)
+class ReadPlanSeconds:
+    """(a): how long reading both sites, planning and checking pv-migrate take."""
+
+    read: float
+    plan: float
+    check: float  # pv-migrate's version and flags
+    total: float
+
+    @classmethod
+    def median(cls, runs: list[ReadPlanSeconds]) -> ReadPlanSeconds:
+        """Each figure's median over ``runs`` (the total's too, not the sum of medians)."""
+        return cls(read=statistics.median(r.read for r in runs),
+                   plan=statistics.median(r.plan for r in runs),
+                   check=statistics.median(r.check for r in runs),
+                   total=statistics.median(r.total for r in runs))
+
+
+def read_and_plan(raw: dict[str, str]) -> ReadPlanSeconds:
     config = load_config(raw, stack="source")
     t0 = time.perf_counter()
     snapshots = read_snapshots(config)
@@ -176,7 +187,7 @@ def read_and_plan(raw: dict[str, str]) -> dict[str, float]:
     errors, _ = pv_migrate_findings(config, plan)
     t3 = time.perf_counter()
     assert not errors and plan.transition_id.startswith("failback"), (errors, plan.transition_id)
-    return {"read": t1 - t0, "plan": t2 - t1, "check": t3 - t2, "total": t3 - t0}
+    return ReadPlanSeconds(read=t1 - t0, plan=t2 - t1, check=t3 - t2, total=t3 - t0)
 
 
 # ---- (b)/(c) the program under Pulumi's mocks --------------------------------------------------
@@ -279,7 +290,7 @@ def detection_latencies(server: FakeKubeServer, provider: ReadinessGateProvider,
         unready(server, sizes)
         ready_at: list[float] = []
 
-        def controller() -> None:
+        def controller(ready_at: list[float] = ready_at) -> None:
             server.make_ready(READY_NS)
             ready_at.append(time.perf_counter())
 
@@ -316,25 +327,37 @@ def copy_wall(binary: Path, sizes: Sizes, kubeconfigs: dict[str, Path], concurre
 
 @dataclass
 class SizeResult:
+    """Every figure of one N, by what it measures."""
+
     sizes: Sizes
-    a: dict[str, float] = field(default_factory=dict)  # medians
-    ours: list[ProgramMeasure] = field(default_factory=list)
-    floor: list[ProgramMeasure] = field(default_factory=list)
-    batched: ProgramMeasure | None = None
-    ours_peak: int = 0
-    floor_peak: int = 0
-    read_verbs: Counter[str] = field(default_factory=Counter)
-    poll_verbs: Counter[str] = field(default_factory=Counter)
-    poll_seconds: float = 0.0  # one gate call that finds all ready: one poll, client set-up included
-    ready: dict[float, list[float]] = field(default_factory=dict)
-    copy: dict[int, float] = field(default_factory=dict)
-    copy_expected: dict[int, float] = field(default_factory=dict)
+    read_plan: ReadPlanSeconds = ReadPlanSeconds(0.0, 0.0, 0.0, 0.0)  # (a), medians
+    ours: list[ProgramMeasure] = field(default_factory=list)  # (b)
+    floor: list[ProgramMeasure] = field(default_factory=list)  # (c)
+    batched: ProgramMeasure | None = None  # (c')
+    ours_peak: int = 0  # (b) tracemalloc peak, bytes
+    floor_peak: int = 0  # (c) tracemalloc peak, bytes
+    read_verbs: Counter[str] = field(default_factory=Counter)  # (d)
+    poll_verbs: Counter[str] = field(default_factory=Counter)  # (d)
+    # One gate call that finds all ready: one poll, client set-up included.
+    poll_seconds: float = 0.0
+    # (e) poll interval -> detection latencies (seconds), one per repeat.
+    ready_latencies: dict[float, list[float]] = field(default_factory=dict)
+    # (f) concurrency -> wall seconds, and ceil(M/c) copy times.
+    copy_seconds: dict[int, float] = field(default_factory=dict)
+    copy_expected_seconds: dict[int, float] = field(default_factory=dict)
     baseline: BaselineResult | None = None
     baseline_verbs: Counter[str] = field(default_factory=Counter)
     same_resources: bool = True
 
-    def med(self, which: str, attr: str = "seconds") -> float:
-        return statistics.median(getattr(m, attr) for m in getattr(self, which))
+    @property
+    def ours_seconds(self) -> float:
+        """(b): the program's median wall time under the mocks."""
+        return statistics.median(m.seconds for m in self.ours)
+
+    @property
+    def floor_seconds(self) -> float:
+        """(c): the floor's median wall time under the same mocks."""
+        return statistics.median(m.seconds for m in self.floor)
 
 
 def bench_size(sizes: Sizes, args: argparse.Namespace, work: Path, rng: random.Random,
@@ -351,7 +374,7 @@ def bench_size(sizes: Sizes, args: argparse.Namespace, work: Path, rng: random.R
     with fake_pair(sizes, latency) as (source, dr):
         config = base_config(source, dr, tmp)
         config.update(reverseMigratePvcData=True, pvMigratePath=str(pv_migrate))
-        raw = {k: config_text(v) for k, v in config.items()}
+        raw = {k: harness.as_config_text(v) for k, v in config.items()}
 
         # (a) + (d) reading
         read_and_plan(raw)  # warm-up: imports, connection set-up code paths
@@ -362,8 +385,8 @@ def bench_size(sizes: Sizes, args: argparse.Namespace, work: Path, rng: random.R
             runs.append(read_and_plan(raw))
             if i == 0:
                 res.read_verbs = verbs(source, dr)
-        res.a = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        say(f"  (a) done: read+plan {res.a['total'] * 1000:.0f} ms")
+        res.read_plan = ReadPlanSeconds.median(runs)
+        say(f"  (a) done: read+plan {res.read_plan.total * 1000:.0f} ms")
 
         # (b)/(c): alternate floor and ours; a first pair in the process warms up (imports).
         if args.warm_up:
@@ -381,7 +404,7 @@ def bench_size(sizes: Sizes, args: argparse.Namespace, work: Path, rng: random.R
         os.environ["DRSTACK_BENCH_FLOOR"] = json.dumps(
             {"deployments": sizes.deployments, "statefulsets": sizes.statefulsets,
              "pvcs": len(sizes.claims())})
-        say(f"  (b)/(c) done: ours {res.med('ours'):.2f} s, floor {res.med('floor'):.2f} s")
+        say(f"  (b)/(c) done: ours {res.ours_seconds:.2f} s, floor {res.floor_seconds:.2f} s")
         floor_peaks, ours_peaks = [], []
         for _ in range(args.mem_pairs):  # tracemalloc slows Python: runs of their own
             floor_peaks.append(run_under_mocks(FLOOR, config, trace_memory=True).peak_bytes)
@@ -406,7 +429,7 @@ def bench_size(sizes: Sizes, args: argparse.Namespace, work: Path, rng: random.R
             one_poll.append(time.perf_counter() - start)
         res.poll_seconds = statistics.median(one_poll)
         for poll in args.polls:
-            res.ready[poll] = detection_latencies(source, provider, sizes, poll,
+            res.ready_latencies[poll] = detection_latencies(source, provider, sizes, poll,
                                                   args.ready_repeats, rng)
         say("  (e) done")
 
@@ -415,8 +438,8 @@ def bench_size(sizes: Sizes, args: argparse.Namespace, work: Path, rng: random.R
                        "dr": Path(config["drKubeconfig"])}
         m = len(sizes.claims())
         for c in (1, 2):
-            res.copy[c] = copy_wall(pv_migrate, sizes, kubeconfigs, c, tmp / f"logs-{c}")
-            res.copy_expected[c] = math.ceil(m / c) * args.copy_seconds
+            res.copy_seconds[c] = copy_wall(pv_migrate, sizes, kubeconfigs, c, tmp / f"logs-{c}")
+            res.copy_expected_seconds[c] = math.ceil(m / c) * args.copy_seconds
         say("  (f) done")
 
     # Baseline on its own pair (it writes to the clusters).
@@ -447,8 +470,9 @@ def mib(n: int) -> str:
 
 def size_report(r: SizeResult, args: argparse.Namespace) -> list[str]:
     s = r.sizes
-    ours, floor = r.med("ours"), r.med("floor")
-    ours_rp = r.med("ours", "read_plan")
+    a = r.read_plan
+    ours, floor = r.ours_seconds, r.floor_seconds
+    ours_rp = statistics.median(m.read_plan for m in r.ours)
     declare = statistics.median(m.seconds - m.read_plan for m in r.ours)
     nres = sum(r.ours[0].registrations.values())
     b = r.baseline
@@ -459,16 +483,17 @@ def size_report(r: SizeResult, args: argparse.Namespace) -> list[str]:
         "",
         "| measure | drstack | reference | ratio |",
         "|---|---|---|---|",
-        f"| (a) read both sites + plan (median of {args.read_repeats}) | {ms(r.a['total'])} "
-        f"(read {ms(r.a['read'])}, plan {ms(r.a['plan'])}, pv-migrate check {ms(r.a['check'])}) "
-        f"| baseline's per-workload GETs: {ms(b.get_seconds)} | {b.get_seconds / r.a['read']:.0f}x "
+        f"| (a) read both sites + plan (median of {args.read_repeats}) | {ms(a.total)} "
+        f"(read {ms(a.read)}, plan {ms(a.plan)}, pv-migrate check {ms(a.check)}) "
+        f"| baseline's per-workload GETs: {ms(b.get_seconds)} | {b.get_seconds / a.read:.0f}x "
         "fewer seconds reading |",
         f"| (b) program under mocks, {nres} resources (median of {args.pairs}) | {ms(ours)} "
         f"(read+plan inside {ms(ours_rp)}; declare {ms(declare)}) | (c) floor {ms(floor)} "
         f"| {ours / floor:.3f}x (declare only: {declare / floor:.3f}x) |",
         f"| (b) added over the floor | {ms(ours - floor)} ({(ours - floor) / nres * 1000:.2f} "
         f"ms/resource) | floor per resource {floor / nres * 1000:.2f} ms | |",
-        f"| (b) peak memory (tracemalloc, median of {args.mem_pairs}) | {mib(r.ours_peak)} | (c) floor {mib(r.floor_peak)} "
+        f"| (b) peak memory (tracemalloc, median of {args.mem_pairs}) | {mib(r.ours_peak)} "
+        f"| (c) floor {mib(r.floor_peak)} "
         f"| {r.ours_peak / r.floor_peak:.3f}x |",
         f"| (c') floor, batched design (1 scale resource per site) "
         f"| {sum(r.batched.registrations.values())} resources | {ms(r.batched.seconds)} "
@@ -478,18 +503,18 @@ def size_report(r: SizeResult, args: argparse.Namespace) -> list[str]:
         f"| (d) requests per readiness poll | {show_verbs(r.poll_verbs)}; a gate call that finds "
         f"all ready (one poll) takes {ms(r.poll_seconds)} | baseline: no poll | |",
     ]
-    for poll, lat in r.ready.items():
+    for poll, lat in r.ready_latencies.items():
         lines.append(
             f"| (e) readiness detection, poll {poll:g} s ({len(lat)} runs) | median "
             f"{ms(statistics.median(lat))}, max {ms(max(lat))} | baseline: never waits | |")
-    for c, wall in r.copy.items():
+    for c, wall in r.copy_seconds.items():
         lines.append(
             f"| (f) copy {len(s.claims())} PVCs x {args.copy_seconds:g} s, concurrency {c} "
-            f"| {wall:.2f} s | ceil(M/c)*t = {r.copy_expected[c]:.2f} s "
-            f"| {wall / r.copy_expected[c]:.3f}x |")
+            f"| {wall:.2f} s | ceil(M/c)*t = {r.copy_expected_seconds[c]:.2f} s "
+            f"| {wall / r.copy_expected_seconds[c]:.3f}x |")
     lines += [
         f"| baseline copy, one at a time | | {b.copy_seconds:.2f} s "
-        f"| ours c=2 {r.copy[2] / b.copy_seconds:.2f}x of it |",
+        f"| ours c=2 {r.copy_seconds[2] / b.copy_seconds:.2f}x of it |",
         f"| baseline scale loops (GET+PATCH x {2 * s.n}, sequential) | | "
         f"{b.scale_down_seconds + b.scale_up_seconds:.2f} s (GETs {b.get_seconds:.2f} s, "
         f"PATCHes {b.patch_seconds:.2f} s) | |",
@@ -508,12 +533,13 @@ def targets(results: list[SizeResult]) -> list[str]:
     poll_counts = {r.sizes.n: r.poll_verbs for r in results}
     constant = (len({tuple(sorted(c.items())) for c in read_counts.values()}) == 1
                 and len({tuple(sorted(c.items())) for c in poll_counts.values()}) == 1)
-    t_ratio = big.med("ours") / big.med("floor")
+    t_ratio = big.ours_seconds / big.floor_seconds
     m_ratio = big.ours_peak / big.floor_peak
-    polls = list(big.ready)
-    ready_default = [x for r in results for x in r.ready[polls[0]]]
-    ready_fast = [x for r in results for x in r.ready[polls[-1]]]
-    copy_ratio = max(r.copy[c] / r.copy_expected[c] for r in results for c in r.copy)
+    polls = list(big.ready_latencies)
+    ready_default = [x for r in results for x in r.ready_latencies[polls[0]]]
+    ready_fast = [x for r in results for x in r.ready_latencies[polls[-1]]]
+    copy_ratio = max(r.copy_seconds[c] / r.copy_expected_seconds[c]
+                     for r in results for c in r.copy_seconds)
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT met"
@@ -534,8 +560,10 @@ def targets(results: list[SizeResult]) -> list[str]:
         f"| readiness detection < 1 s, poll {polls[0]:g} s (all N, all runs; the program's "
         f"default) | median "
         f"{ms(statistics.median(ready_default))}, max {ms(max(ready_default))} | "
-        f"{verdict(max(ready_default) < 1.0)} (median {verdict(statistics.median(ready_default) < 1.0)}) |",
-        f"| readiness detection < 1 s, poll {polls[-1]:g} s (all N, all runs) | median {ms(statistics.median(ready_fast))}, "
+        f"{verdict(max(ready_default) < 1.0)} "
+        f"(median {verdict(statistics.median(ready_default) < 1.0)}) |",
+        f"| readiness detection < 1 s, poll {polls[-1]:g} s (all N, all runs) | median "
+        f"{ms(statistics.median(ready_fast))}, "
         f"max {ms(max(ready_fast))} | {verdict(max(ready_fast) < 1.0)} |",
         f"| M copies at concurrency c take about ceil(M/c) copy times (within 1.25x) | worst "
         f"{copy_ratio:.3f}x | {verdict(copy_ratio <= 1.25)} |",
@@ -562,7 +590,8 @@ def machine() -> list[str]:
         "",
         f"- python {platform.python_version()}; pulumi SDK {_dist('pulumi')}, "
         f"pulumi_kubernetes {_dist('pulumi_kubernetes')}, kubernetes client {_dist('kubernetes')}; "
-        f"pulumi CLI: {cmd(pulumi_cli, 'version') if pulumi_cli else 'not installed (not needed: mocks)'}",
+        "pulumi CLI: "
+        + (cmd(pulumi_cli, "version") if pulumi_cli else "not installed (not needed: mocks)"),
         "",
     ]
 
@@ -572,7 +601,7 @@ def _dist(name: str) -> str:
 
     try:
         return version(name)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a figure for the report, never worth failing it
         return "?"
 
 
@@ -614,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"N = {n} ...")
             results.append(bench_size(Sizes(n, args.pvcs), args, Path(work), rng, say))
     lines = ["## drstack switch benchmark", "", *machine(),
-             f"Command: `.venv/bin/python bench/switch_bench.py --sizes {args.sizes} "
+             f"Command: `.venv/bin/python -m bench.switch_bench --sizes {args.sizes} "
              f"--latency-ms {args.latency_ms:g} --pvcs {args.pvcs} --copy-seconds "
              f"{args.copy_seconds:g}` (pairs {args.pairs}, memory pairs {args.mem_pairs}, wall "
              f"{time.perf_counter() - started:.0f} s)",

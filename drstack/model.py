@@ -1,12 +1,19 @@
-"""Values that describe the two sites as read from their clusters."""
+"""The values drstack plans with: the two sites as read from their clusters, and the
+validated stack config. No I/O here: the planner builds on these alone.
+"""
 
 from __future__ import annotations
 
 import enum
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 class Site(enum.StrEnum):
+    """One of the pair: the source site, where the application normally runs, or DR."""
+
     SOURCE = "source"
     DR = "dr"
 
@@ -16,6 +23,8 @@ class Site(enum.StrEnum):
 
 
 class Kind(enum.StrEnum):
+    """The workload kinds drstack switches."""
+
     DEPLOYMENT = "Deployment"
     STATEFUL_SET = "StatefulSet"
 
@@ -62,13 +71,18 @@ class LiveWorkload:
 
 @dataclass(frozen=True)
 class LivePvc:
+    """A PersistentVolumeClaim as it is on one site."""
+
     name: str
     phase: str = "Bound"
 
 
 @dataclass(frozen=True)
 class Lease:
-    """Held on a site's namespace while a switch runs (see drstack.cluster.lease)."""
+    """Held on a site's namespace while a switch runs, so the source and dr stacks cannot switch
+    the same pair at once. A switch takes it first (drstack.cluster.lease, by compare-and-swap)
+    and its ledger write releases it (sets the annotation to "").
+    """
 
     holder: str  # the stack running the switch
     acquired_at: str
@@ -76,6 +90,54 @@ class Lease:
     # The site that was active when the switch started: if the switch dies before its ledger
     # is written, a re-run still knows where the current data is.
     from_site: Site | None = None
+
+    def encode(self) -> str:
+        """The lease as the namespace annotation's value."""
+        return json.dumps({
+            "holder": self.holder,
+            "acquiredAt": self.acquired_at,
+            "transition": self.transition,
+            "from": self.from_site.value if self.from_site else None,
+        }, sort_keys=True)
+
+    @classmethod
+    def parse(cls, text: str | None) -> Lease | None:
+        """The lease in an annotation value; None when free ("") or unreadable."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        holder, acquired = data.get("holder"), data.get("acquiredAt")
+        if not isinstance(holder, str) or not isinstance(acquired, str) or not holder:
+            return None
+        transition = data.get("transition")
+        from_site = data.get("from")
+        return cls(
+            holder=holder,
+            acquired_at=acquired,
+            transition=transition if isinstance(transition, str) else None,
+            from_site=Site(from_site) if from_site in {s.value for s in Site} else None,
+        )
+
+    def stops(self, holder: str) -> bool:
+        """Whether this lease stops a switch by stack ``holder``: another stack holds it."""
+        return self.holder != holder
+
+    def refusal(self, site: Site, holder: str) -> str:
+        """Why stack ``holder`` must not switch ``site`` now, and the ways out."""
+        what = f" ({self.transition})" if self.transition else ""
+        return (
+            f"site {site}: a switch by stack {self.holder!r}{what} holds the drstack lease since "
+            f"{self.acquired_at}, so stack {holder!r} must not switch now. Wait for that "
+            f"`pulumi up -s {self.holder}` to finish. If it died (no update of stack "
+            f"{self.holder!r} is running: check `pulumi stack history -s {self.holder}`), take "
+            f"the lease over once: pulumi config set -s {holder} drstack:breakLease true, run "
+            f"pulumi up -s {holder}, then pulumi config set -s {holder} drstack:breakLease false"
+        )
 
 
 @dataclass(frozen=True)
@@ -110,3 +172,71 @@ class SiteSnapshot:
     # Ready nodes, counted only on the site being made active; None when not counted (or the
     # kubeconfig may not list nodes).
     ready_nodes: int | None = None
+
+
+# ---- the stack config, validated (drstack.config builds it) ----------------------------------
+
+
+class Strategy(enum.StrEnum):
+    """The order of a switch: cold stops the old site before the new one starts, warm after."""
+
+    COLD = "cold"
+    WARM = "warm"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """How to reach one site: kubeconfig, context and namespace."""
+
+    site: Site
+    # A path to a kubeconfig file, or the file's contents (set with `pulumi config set --secret`).
+    # Kept out of repr so that it never lands in a log or an error message.
+    kubeconfig: str = field(repr=False)
+    context: str | None
+    namespace: str
+
+    @property
+    def kubeconfig_is_inline(self) -> bool:
+        """True when ``kubeconfig`` holds the file's contents rather than a path."""
+        return is_inline_kubeconfig(self.kubeconfig)
+
+
+def is_inline_kubeconfig(value: str) -> bool:
+    """Whether a kubeconfig setting holds the file's contents (else it is a path)."""
+    # A kubeconfig file always has several lines; a path never has a newline.
+    return "\n" in value.strip() or value.lstrip().startswith(("{", "apiVersion"))
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """The validated config of one stack: both sites, and how this stack switches to its own."""
+
+    stack: str
+    active_site: Site
+    source: SiteConfig
+    dr: SiteConfig
+    workload_selector: str | None = None
+    exclude_workloads: frozenset[WorkloadRef] = frozenset()
+    replica_overrides: Mapping[WorkloadRef, int] = field(
+        default_factory=lambda: MappingProxyType({}))
+    strategy: Strategy = Strategy.COLD
+    readiness_timeout: float = 600.0
+    drain_timeout: float = 300.0
+    assume_active_site: Site | None = None
+    migrate_pvc_data: bool = False
+    reverse_migrate_pvc_data: bool = False
+    pv_migrate_flags: tuple[str, ...] = ()
+    # Source claim name -> DR claim name, for claims whose names differ.
+    pvc_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    migration_concurrency: int = 2
+    migration_timeout: float = 7200.0
+    pv_migrate_path: str = "pv-migrate"
+    old_site_unreachable: bool = False
+    break_lease: bool = False
+
+    def site(self, site: Site) -> SiteConfig:
+        return self.source if site is Site.SOURCE else self.dr
+
+    def copies_data_into(self, site: Site) -> bool:
+        """Whether a switch that makes ``site`` active copies PVC data into it."""
+        return self.reverse_migrate_pvc_data if site is Site.SOURCE else self.migrate_pvc_data

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakekube import FakeKubeServer
+from drstack.testing.fakekube import FakeKubeServer
+from tests.providers.sites import Sites, two_sites
 
 
 @pytest.fixture
@@ -18,6 +19,12 @@ def source_cluster() -> Iterator[FakeKubeServer]:
 def dr_cluster() -> Iterator[FakeKubeServer]:
     with FakeKubeServer(name="dr") as server:
         yield server
+
+
+@pytest.fixture
+def sites(source_cluster: FakeKubeServer, dr_cluster: FakeKubeServer, tmp_path: Path) -> Sites:
+    """Both clusters with a namespace, and the stack config a provider's configure() receives."""
+    return two_sites(source_cluster, dr_cluster, tmp_path)
 
 
 @pytest.fixture

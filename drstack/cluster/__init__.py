@@ -2,7 +2,12 @@
 
 from drstack.cluster.client import ClusterConfigError, connect
 from drstack.cluster.reader import read_site
-from drstack.cluster.retry import ClusterConflict, ClusterUnavailable, call, update_with_conflict_retry
+from drstack.cluster.retry import (
+    ClusterConflict,
+    ClusterUnavailable,
+    call,
+    update_with_conflict_retry,
+)
 
 __all__ = [
     "ClusterConfigError",

@@ -6,17 +6,19 @@ namespace in between, the API server answers 409 and the lease is read and judge
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kubernetes.client import CoreV1Api
 
-from drstack import annotations
+from drstack import annotation_keys
+from drstack.cluster.raw import Obj, json_body
 from drstack.cluster.retry import update_with_conflict_retry
-from drstack.lease import LeaseHeld, encode_lease, held_by_other, lease_held_message, parse_lease
+from drstack.errors import ClusterError
 from drstack.model import Lease, Site
 
-Obj = dict[str, Any]
+
+class LeaseHeld(ClusterError):
+    """Another stack's switch holds the lease."""
 
 
 def acquire_lease(core: CoreV1Api, site: Site, namespace: str, lease: Lease, *,
@@ -28,23 +30,20 @@ def acquire_lease(core: CoreV1Api, site: Site, namespace: str, lease: Lease, *,
     replaced: list[Lease | None] = [None]
 
     def read() -> Obj:
-        response = core.read_namespace(namespace, _preload_content=False)
-        return json.loads(response.data)
+        return json_body(core.read_namespace(namespace, _preload_content=False))
 
     def mutate(ns: Obj) -> Obj | None:
         notes = ns.setdefault("metadata", {}).setdefault("annotations", {}) or {}
         ns["metadata"]["annotations"] = notes
-        current = parse_lease(notes.get(annotations.LEDGER_LEASE))
+        current = Lease.parse(notes.get(annotation_keys.LEDGER_LEASE))
         replaced[0] = current
-        if held_by_other(current, lease.holder) and not break_lease:
-            raise LeaseHeld(lease_held_message(current, site, lease.holder))  # type: ignore[arg-type]
-        notes[annotations.LEDGER_LEASE] = encode_lease(lease)
+        if current is not None and current.stops(lease.holder) and not break_lease:
+            raise LeaseHeld(current.refusal(site, lease.holder))
+        notes[annotation_keys.LEDGER_LEASE] = lease.encode()
         return ns  # carries the resourceVersion read: the PUT is a compare-and-swap
 
     def write(ns: Obj) -> Obj:
-        response = core.replace_namespace(namespace, ns, field_manager="drstack-lease",
-                                          _preload_content=False)
-        return json.loads(response.data)
+        return _replace(core, namespace, ns)
 
     update_with_conflict_retry(read, mutate, write,
                                what=f"the drstack lease on namespace {namespace} ({site})",
@@ -57,20 +56,26 @@ def release_lease(core: CoreV1Api, site: Site, namespace: str, holder: str, *,
     """Free the lease if ``holder`` still has it (undoing a partly taken lease)."""
 
     def read() -> Obj:
-        return json.loads(core.read_namespace(namespace, _preload_content=False).data)
+        return json_body(core.read_namespace(namespace, _preload_content=False))
 
     def mutate(ns: Obj) -> Obj | None:
         notes = (ns.get("metadata") or {}).get("annotations") or {}
-        current = parse_lease(notes.get(annotations.LEDGER_LEASE))
+        current = Lease.parse(notes.get(annotation_keys.LEDGER_LEASE))
         if current is None or current.holder != holder:
             return None
-        notes[annotations.LEDGER_LEASE] = ""
+        notes[annotation_keys.LEDGER_LEASE] = ""
         return ns
 
     def write(ns: Obj) -> Obj:
-        return json.loads(core.replace_namespace(namespace, ns, field_manager="drstack-lease",
-                                                 _preload_content=False).data)
+        return _replace(core, namespace, ns)
 
     update_with_conflict_retry(read, mutate, write,
                                what=f"release the drstack lease on namespace {namespace} ({site})",
                                deadline=deadline)
+
+
+def _replace(core: CoreV1Api, namespace: str, ns: Obj) -> Obj:
+    """PUT the namespace; it carries the resourceVersion read, so this is a compare-and-swap."""
+    body: Any = ns  # the client sends a dict as it is; its annotations ask for a V1Namespace
+    return json_body(core.replace_namespace(namespace, body, field_manager="drstack-lease",
+                                            _preload_content=False))

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from drstack import annotations as ann
+from drstack import annotation_keys as ann
+from drstack.cluster.raw import Obj, json_body
 from drstack.cluster.retry import call
-from drstack.lease import parse_lease
-from drstack.config.site import SiteConfig
 from drstack.model import (
     Kind,
+    Lease,
     Ledger,
     LivePvc,
     LiveWorkload,
     Site,
+    SiteConfig,
     SiteSnapshot,
     WorkloadRef,
 )
-
-Obj = dict[str, Any]
 
 
 def read_site(
@@ -46,11 +44,10 @@ def read_site(
     core, apps = k8s.CoreV1Api(api), k8s.AppsV1Api(api)
 
     def fetch(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Obj:
-        # Raw JSON: the typed models take seconds to build for a thousand objects.
         def once() -> Obj:
             response = fn(*args, _preload_content=False, **kwargs)
             try:
-                return json.loads(response.data)
+                return json_body(response)
             finally:
                 response.release_conn()
 
@@ -83,7 +80,8 @@ def read_site(
         site=site.site,
         namespace=ns,
         ready_nodes=ready_nodes,
-        workloads=tuple(sorted((w for w in workloads if w.ref not in excluded), key=lambda w: w.ref)),
+        workloads=tuple(sorted((w for w in workloads if w.ref not in excluded),
+                               key=lambda w: w.ref)),
         pvcs=tuple(
             sorted(
                 (
@@ -137,7 +135,7 @@ def parse_ledger(annotations: Mapping[str, str]) -> Ledger:
         stack=annotations.get(ann.LEDGER_STACK),
         transition=annotations.get(ann.LEDGER_TRANSITION),
         fenced_at=annotations.get(ann.LEDGER_FENCED_AT),
-        lease=parse_lease(annotations.get(ann.LEDGER_LEASE)),
+        lease=Lease.parse(annotations.get(ann.LEDGER_LEASE)),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.client
 import random
 import socket
@@ -11,6 +12,8 @@ from typing import TypeVar
 
 import urllib3.exceptions
 from kubernetes.client.exceptions import ApiException
+
+from drstack.errors import ClusterError
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -31,7 +34,7 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class ClusterUnavailable(Exception):
+class ClusterUnavailable(ClusterError):
     """A call kept failing with transient errors until its deadline."""
 
     def __init__(self, what: str, attempts: int, elapsed: float, last_error: BaseException) -> None:
@@ -45,7 +48,7 @@ class ClusterUnavailable(Exception):
         )
 
 
-class ClusterConflict(Exception):
+class ClusterConflict(ClusterError):
     """An update kept losing to concurrent writers (409) after every re-read."""
 
     def __init__(self, what: str, attempts: int) -> None:
@@ -71,6 +74,8 @@ def describe(error: BaseException) -> str:
 
 
 def is_transient(error: BaseException) -> bool:
+    """Whether a failed call is worth another try: 429, a 5xx of an overloaded API server, or a
+    broken connection."""
     if isinstance(error, ApiException):
         return error.status in RETRY_STATUSES
     return isinstance(error, _CONNECTION_ERRORS)
@@ -108,7 +113,7 @@ def call(
         attempts += 1
         try:
             return fn()
-        except Exception as error:  # noqa: BLE001 - classified just below
+        except Exception as error:
             if not is_transient(error):
                 raise
             last = error
@@ -144,7 +149,7 @@ def update_with_conflict_retry(
         if desired is None:
             return current
         try:
-            return call(lambda d=desired: write(d), what=f"write {what}", deadline=deadline)
+            return call(functools.partial(write, desired), what=f"write {what}", deadline=deadline)
         except ApiException as error:
             if error.status != 409:
                 raise

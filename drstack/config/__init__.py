@@ -3,8 +3,9 @@
 from drstack.config.errors import ConfigError, ConfigFinding
 from drstack.config.keys import KEYS, NAMESPACE, ConfigKey
 from drstack.config.load import load_config, load_site_config
-from drstack.config.site import SiteConfig
-from drstack.config.stack import StackConfig, Strategy
+
+# The validated values live in drstack.model (the planner must not import this package).
+from drstack.model import SiteConfig, StackConfig, Strategy
 
 __all__ = [
     "KEYS", "NAMESPACE", "ConfigError", "ConfigFinding", "ConfigKey", "SiteConfig",

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from drstack.config.keys import KEYS_BY_NAME, NAMESPACE
+from drstack.config.kubeconfig import looks_like_path
+from drstack.errors import DrstackError
 
 SECRET_PLACEHOLDER = "<secret>"
 
 
 @dataclass(frozen=True)
 class ConfigFinding:
+    """One config problem: the key, its value as it may be shown, what is wrong, and the fix."""
+
     key: str
     value: str
     problem: str
@@ -25,24 +30,25 @@ def shown_value(key: str, value: object) -> str:
     spec = KEYS_BY_NAME.get(key)
     if value is None or value == "":
         return "(unset)"
-    if spec is not None and spec.secret_value and not _looks_like_path(value):
+    # A value that may hold a credential is shown only when it is plainly a file path.
+    if spec is not None and spec.secret_value and not (
+            isinstance(value, str) and looks_like_path(value)):
         return SECRET_PLACEHOLDER
     return repr(value)
 
 
-def _looks_like_path(value: object) -> bool:
-    # A value that may hold a credential is shown only when it is plainly a file path: a pasted
-    # kubeconfig, token or base64 blob is never echoed back.
-    if not isinstance(value, str) or any(c.isspace() for c in value) or len(value) > 1024:
-        return False
-    return "/" in value or value.endswith((".yaml", ".yml", ".json", ".conf", "config"))
+class ConfigError(DrstackError):
+    """Config drstack cannot use, found before it changed anything.
 
+    ``load_config`` raises it with every finding at once; a subclass names its one problem in
+    ``message`` and has no findings.
+    """
 
-class ConfigError(Exception):
-    """All the config problems found, reported at once before any cluster is touched."""
-
-    def __init__(self, findings: list[ConfigFinding]) -> None:
+    def __init__(self, findings: Sequence[ConfigFinding] = (), *,
+                 message: str | None = None) -> None:
         self.findings = tuple(findings)
-        lines = [f"drstack found {len(findings)} config problem(s); nothing was changed:"]
-        lines += [f"  - {f}" for f in findings]
-        super().__init__("\n".join(lines))
+        if message is None:
+            lines = [f"drstack found {len(self.findings)} config problem(s); nothing was changed:"]
+            lines += [f"  - {f}" for f in self.findings]
+            message = "\n".join(lines)
+        super().__init__(message)

@@ -15,16 +15,15 @@ NAMESPACE = "drstack"
 
 @dataclass(frozen=True)
 class ConfigKey:
+    """One stack config key: its Pulumi type, default and description (Pulumi.yaml declares the
+    same)."""
+
     name: str
     type: str  # string | integer | boolean | array (of strings)
     default: Any
     description: str
     # Shown as <secret> in every message: the value may be a kubeconfig's contents.
     secret_value: bool = False
-
-    @property
-    def full_name(self) -> str:
-        return f"{NAMESPACE}:{self.name}"
 
 
 KEYS: tuple[ConfigKey, ...] = (
@@ -40,7 +39,8 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("drKubeconfig", "string", "",
               "DR cluster: path to a kubeconfig file, or its contents set with "
               "`pulumi config set --secret`.", secret_value=True),
-    ConfigKey("drContext", "string", "", "Context in the DR kubeconfig; empty: its current-context."),
+    ConfigKey("drContext", "string", "",
+              "Context in the DR kubeconfig; empty: its current-context."),
     ConfigKey("drNamespace", "string", "", "Namespace of the application on the DR site."),
     ConfigKey("workloadSelector", "string", "",
               "Label selector of the Deployments and StatefulSets to switch; empty: all."),

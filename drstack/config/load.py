@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, TypeVar
-
-import yaml
+from typing import Any, TypeVar
 
 from drstack.config.errors import ConfigError, ConfigFinding, shown_value
 from drstack.config.keys import KEYS_BY_NAME
-from drstack.config.site import SiteConfig, is_inline_kubeconfig
-from drstack.config.stack import StackConfig, Strategy
+from drstack.config.kubeconfig import Kubeconfig, Problem, read_kubeconfig
 from drstack.config.syntax import is_dns_label, parse_duration, selector_problem
-from drstack.model import Site, WorkloadRef
+from drstack.model import (
+    Site,
+    SiteConfig,
+    StackConfig,
+    Strategy,
+    WorkloadRef,
+)
 from drstack.pvmigrate.flags import split_flags
 
 T = TypeVar("T")
@@ -55,7 +58,8 @@ class _Findings:
         text = str(value).strip().lower()
         if text in ("true", "false"):
             return text == "true"
-        self.add(key, "not a boolean", f"set it to true or false: pulumi config set drstack:{key} false")
+        self.add(key, "not a boolean",
+                 f"set it to true or false: pulumi config set drstack:{key} false")
         return False
 
     def string_list(self, key: str) -> list[str]:
@@ -79,14 +83,15 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
     """Validate raw config (short key -> value); raise ConfigError listing every problem."""
     f = _Findings(raw)
     active = _active_site(f, stack)
-    sites = {site: _site_config(f, site) for site in Site}
-    if all(sites.values()):
-        _check_distinct_sites(f, sites[Site.SOURCE], sites[Site.DR])
+    source, dr = _site_config(f, Site.SOURCE), _site_config(f, Site.DR)
+    if source is not None and dr is not None:
+        _check_distinct_sites(f, source, dr)
 
     selector = f.text("workloadSelector") or None
     if selector and (problem := selector_problem(selector)):
         f.add("workloadSelector", f"not a label selector: {problem}",
-              "use Kubernetes label selector syntax, e.g. app.kubernetes.io/part-of=shop,tier!=debug")
+              "use Kubernetes label selector syntax, "
+              "e.g. app.kubernetes.io/part-of=shop,tier!=debug")
 
     excluded = frozenset(_refs(f, "excludeWorkloads"))
     overrides = _overrides(f)
@@ -105,7 +110,8 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
                 f.add(key, "the warm strategy runs both sites at once, so no PVC copy can be "
                       "consistent", "use strategy cold for a switch that copies data, or set "
                       f"{key} false", value=True)
-    flags = f.parsed("pvMigrateFlags", split_flags, "close every quote you open", ())
+    no_flags: tuple[str, ...] = ()
+    flags = f.parsed("pvMigrateFlags", split_flags, "close every quote you open", no_flags)
     concurrency = _concurrency(f)
     pv_migrate_path = f.text("pvMigratePath") or "pv-migrate"
     # Read every key before deciding: a finding added after the check below would be lost.
@@ -115,12 +121,13 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
 
     if f.items:
         raise ConfigError(f.items)
-    assert active is not None
+    # No finding: every part was read.
+    assert active is not None and source is not None and dr is not None
     return StackConfig(
         stack=stack,
         active_site=active,
-        source=sites[Site.SOURCE],  # type: ignore[arg-type]
-        dr=sites[Site.DR],  # type: ignore[arg-type]
+        source=source,
+        dr=dr,
         workload_selector=selector,
         exclude_workloads=excluded,
         replica_overrides=MappingProxyType(overrides),
@@ -181,11 +188,11 @@ def _site_config(f: _Findings, site: Site) -> SiteConfig | None:
         f.add(ns_key, "is not a valid namespace name (lowercase letters, digits and '-')",
               "use the namespace exactly as `kubectl get ns` shows it")
         ok = False
-    contexts = _kubeconfig_contexts(f, kube_key, kubeconfig)
-    if contexts is None:
+    parsed = _kubeconfig(f, kube_key, kubeconfig)
+    if parsed is None:
         ok = False
-    elif context is not None and context not in contexts:
-        known = ", ".join(sorted(contexts)) or "none"
+    elif context is not None and context not in parsed.contexts:
+        known = ", ".join(sorted(set(parsed.contexts))) or "none"
         f.add(ctx_key, f"no such context in {kube_key} (it has: {known})",
               f"pulumi config set drstack:{ctx_key} <one of those>, or leave it empty")
         ok = False
@@ -194,32 +201,22 @@ def _site_config(f: _Findings, site: Site) -> SiteConfig | None:
     return SiteConfig(site=site, kubeconfig=kubeconfig, context=context, namespace=namespace)
 
 
-def _kubeconfig_contexts(f: _Findings, key: str, value: str) -> set[str] | None:
-    """The context names in a kubeconfig (path or contents), or None after adding a finding."""
+def _kubeconfig(f: _Findings, key: str, value: str) -> Kubeconfig | None:
+    """The kubeconfig a site setting names (path or contents), or None after adding a finding."""
     set_it = (f"pulumi config set drstack:{key} ~/.kube/{key.removesuffix('Kubeconfig')}.yaml, or "
               f"pulumi config set --secret drstack:{key} \"$(cat FILE)\"")
     if not value:
         f.add(key, "is required", set_it)
         return None
-    if is_inline_kubeconfig(value):
-        text, where = value, "the kubeconfig contents"
+    read = read_kubeconfig(value)
+    if isinstance(read, Kubeconfig):
+        return read
+    if read.problem in (Problem.MISSING, Problem.UNREADABLE):
+        f.add(key, f"cannot read the kubeconfig file ({read.detail})", set_it)
     else:
-        path = os.path.expanduser(value)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except OSError as exc:
-            f.add(key, f"cannot read the kubeconfig file ({exc.strerror})", set_it)
-            return None
-        where = "the file"
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        doc = None
-    if not isinstance(doc, dict) or not isinstance(doc.get("contexts", []) or [], list):
+        where = "the file" if read.path else "the kubeconfig contents"
         f.add(key, f"{where} is not a kubeconfig (YAML with clusters, users and contexts)", set_it)
-        return None
-    return {c.get("name") for c in doc.get("contexts") or [] if isinstance(c, dict)}
+    return None
 
 
 def _check_distinct_sites(f: _Findings, source: SiteConfig, dr: SiteConfig) -> None:
@@ -266,7 +263,8 @@ def _pvc_map(f: _Findings) -> dict[str, str]:
         source, sep, dr = (part.strip() for part in item.partition("="))
         if not sep or not source or not dr:
             f.add("pvcMap", "is not sourceClaim=drClaim",
-                  "write each entry as sourceClaim=drClaim, e.g. data-db-0=data-db-dr-0", value=item)
+                  "write each entry as sourceClaim=drClaim, e.g. data-db-0=data-db-dr-0",
+                  value=item)
         else:
             pairs[source] = dr
     return pairs

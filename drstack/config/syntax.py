@@ -32,11 +32,6 @@ def is_dns_label(name: str) -> bool:
     return len(name) <= 63 and _DNS_LABEL.match(name) is not None
 
 
-def is_object_name(name: str) -> bool:
-    """Names of Deployments, StatefulSets and PVCs: RFC 1123 subdomains."""
-    return len(name) <= 253 and _DNS_SUBDOMAIN.match(name) is not None
-
-
 def selector_problem(selector: str) -> str | None:
     """None when ``selector`` is a valid Kubernetes label selector, else what is wrong."""
     for requirement in _split_requirements(selector):
@@ -47,7 +42,9 @@ def selector_problem(selector: str) -> str | None:
 
 
 def _split_requirements(selector: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in selector:
         if char == "(":
             depth += 1

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 
-from drstack.config import StackConfig, Strategy
-from drstack.lease import held_by_other, lease_held_message
-from drstack.model import LiveWorkload, Site, SiteSnapshot, WorkloadRef
+from drstack.model import (
+    Ledger,
+    LiveWorkload,
+    Site,
+    SiteSnapshot,
+    StackConfig,
+    Strategy,
+    WorkloadRef,
+)
 from drstack.planner.history import find_last_active
 from drstack.planner.originals import resolve_original
 from drstack.planner.plan import (
@@ -130,19 +136,19 @@ def _lease_findings(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
     problems = []
     for snap in snapshots.values():
         lease = snap.ledger.lease if snap.reachable else None
-        if not held_by_other(lease, config.stack):
+        if lease is None or not lease.stops(config.stack):
             continue
-        assert lease is not None
         if config.break_lease:
             warnings.append(f"site {snap.site}: breaking the lease of stack {lease.holder!r} "
                             f"(since {lease.acquired_at}); set drstack:breakLease back to false "
                             "after this run")
         else:
-            problems.append(lease_held_message(lease, snap.site, config.stack))
+            problems.append(lease.refusal(snap.site, config.stack))
     return problems
 
 
-def _live_by_ref(snapshots: dict[Site, SiteSnapshot]) -> dict[WorkloadRef, dict[Site, LiveWorkload]]:
+def _live_by_ref(
+        snapshots: dict[Site, SiteSnapshot]) -> dict[WorkloadRef, dict[Site, LiveWorkload]]:
     live: dict[WorkloadRef, dict[Site, LiveWorkload]] = {}
     for snap in snapshots.values():
         if snap.reachable:
@@ -258,7 +264,7 @@ def _pvc_pairs(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
     return tuple(pairs)
 
 
-def _ledger(config: StackConfig, newest, transition: Transition, fencing: bool,
+def _ledger(config: StackConfig, newest: Ledger | None, transition: Transition, fencing: bool,
             now: str) -> LedgerRecord:
     if transition is not Transition.NONE or newest is None:
         return LedgerRecord(

@@ -9,6 +9,8 @@ from drstack.model import Ledger, Site, SiteSnapshot
 
 @dataclass(frozen=True)
 class LastActive:
+    """Which site was active last, and why; or, when drstack cannot tell, what to do about it."""
+
     site: Site | None
     reason: str
     # The newest ledger found, None before drstack ever wrote one.
@@ -24,6 +26,10 @@ def find_last_active(
     assume: Site | None,
     old_site_unreachable: bool,
 ) -> LastActive:
+    """The site that was active last, by the newest ledger (drstack:assumeActiveSite when two
+    disagree). Before any ledger: the old site, if declared unreachable; else the site an
+    unfinished first switch started from (its lease); else the one site that runs the
+    workloads; else drstack:assumeActiveSite."""
     reachable = [s for s in snapshots.values() if s.reachable]
     ledgers = sorted(
         (s.ledger for s in reachable if s.ledger.recorded),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drstack import annotations
+from drstack import annotation_keys
 from drstack.model import LiveWorkload, Site, WorkloadRef
 
 INT32_MAX = 2**31 - 1
@@ -12,12 +12,17 @@ INT32_MAX = 2**31 - 1
 
 @dataclass(frozen=True)
 class Original:
+    """A workload's original replica count, and where it was found."""
+
     count: int
     source: str  # e.g. "live on dr", "annotation on source", "replicaOverrides"
 
 
 @dataclass(frozen=True)
 class Resolution:
+    """The original count found for a workload (or the error saying why there is none), with
+    warnings about annotations ignored on the way."""
+
     original: Original | None
     warnings: tuple[str, ...]
     # Set when no original could be found: the whole reason, with the fix.
@@ -64,7 +69,7 @@ def resolve_original(
         count, problem = parse_annotation(workload.original_annotation)
         if problem:
             warnings.append(
-                f"{ref} on {site}: annotation {annotations.ORIGINAL_REPLICAS}="
+                f"{ref} on {site}: annotation {annotation_keys.ORIGINAL_REPLICAS}="
                 f"{workload.original_annotation!r} {problem}; ignored"
             )
         elif count:
@@ -83,7 +88,7 @@ def resolve_original(
         (),  # the rejected annotations are in the error itself
         error=(
             f"{ref}: original replica count unknown ({live_text}, no valid "
-            f"{annotations.ORIGINAL_REPLICAS} annotation on either site{rejected}). Fix: "
+            f"{annotation_keys.ORIGINAL_REPLICAS} annotation on either site{rejected}). Fix: "
             f"pulumi config set --path 'drstack:replicaOverrides[0]' {ref}=COUNT"
         ),
     )

@@ -5,12 +5,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from drstack import annotations
-from drstack.config import Strategy
-from drstack.model import Site, WorkloadRef
+from drstack import annotation_keys
+from drstack.errors import DrstackError
+from drstack.model import Site, Strategy, WorkloadRef
 
 
 class Transition(enum.StrEnum):
+    """What a run does: switch to the other site (cutover, failback), or nothing (``NONE``, the one
+    steady-state sentinel, also in the dynamic resources' inputs)."""
+
     NONE = "none"  # steady state: the active site stays active
     CUTOVER = "cutover"  # source -> dr
     FAILBACK = "failback"  # dr -> source
@@ -23,6 +26,8 @@ class Transition(enum.StrEnum):
 
 
 class Phase(enum.StrEnum):
+    """One kind of step of a switch."""
+
     SCALE_DOWN = "scale-down"  # passive site's workloads -> 0
     DRAIN = "drain"  # wait until the passive site's pods are gone
     COPY = "copy"  # PVC data, last active site -> active site
@@ -32,6 +37,8 @@ class Phase(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a switch: a phase on a site (a copy is named by the site it copies into)."""
+
     phase: Phase
     site: Site
 
@@ -43,6 +50,9 @@ class Step:
 
 @dataclass(frozen=True)
 class WorkloadPlan:
+    """One workload on both sites: its original count, the live counts read, and the counts to
+    declare."""
+
     ref: WorkloadRef
     original: int
     # Where the original count came from, for the plan table and the audit trail.
@@ -61,6 +71,8 @@ class WorkloadPlan:
 
 @dataclass(frozen=True)
 class PvcPair:
+    """A claim and its counterpart on the other site: what one pv-migrate run copies."""
+
     source: str  # claim name on the source site
     dr: str  # claim name on the DR site
 
@@ -96,21 +108,25 @@ class LedgerRecord:
 
     def annotations(self) -> dict[str, str]:
         values = {
-            annotations.LEDGER_ACTIVE_SITE: self.active_site.value,
-            annotations.LEDGER_GENERATION: str(self.generation),
-            annotations.LEDGER_SWITCHED_AT: self.switched_at,
-            annotations.LEDGER_STACK: self.stack,
-            annotations.LEDGER_TRANSITION: self.transition,
+            annotation_keys.LEDGER_ACTIVE_SITE: self.active_site.value,
+            annotation_keys.LEDGER_GENERATION: str(self.generation),
+            annotation_keys.LEDGER_SWITCHED_AT: self.switched_at,
+            annotation_keys.LEDGER_STACK: self.stack,
+            annotation_keys.LEDGER_TRANSITION: self.transition,
             # Writing the ledger releases the switch lease.
-            annotations.LEDGER_LEASE: "",
+            annotation_keys.LEDGER_LEASE: "",
         }
         if self.fenced_at:
-            values[annotations.LEDGER_FENCED_AT] = self.fenced_at
+            values[annotation_keys.LEDGER_FENCED_AT] = self.fenced_at
         return values
 
 
 @dataclass(frozen=True)
 class Plan:
+    """What a run of drstack will do, as values: which site becomes active and why, the counts of
+    every workload on both sites, the steps in order, the data copy and the ledger. Built by
+    ``build_plan``; declared by ``drstack.program.declare_switch``."""
+
     active_site: Site
     last_active_site: Site
     last_active_reason: str
@@ -138,18 +154,20 @@ class Plan:
 
     @property
     def transition_id(self) -> str:
-        """Names this switch in the dynamic resources' inputs: equal across re-runs of one switch."""
-        return f"{self.transition}#{self.ledger.generation}" if self.switching else "none"
+        """Names this switch in the dynamic resources' inputs; equal across re-runs of it."""
+        return (f"{self.transition}#{self.ledger.generation}" if self.switching
+                else Transition.NONE.value)
 
     def touches(self, site: Site) -> bool:
         return site not in self.untouched_sites
 
 
-class PlanError(Exception):
+class PlanError(DrstackError):
     """Every reason the plan cannot be made, reported at once; nothing was changed."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = tuple(problems)
-        lines = [f"drstack cannot plan this switch ({len(problems)} problem(s)); nothing was changed:"]
+        lines = [f"drstack cannot plan this switch ({len(problems)} problem(s)); "
+                 "nothing was changed:"]
         lines += [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))

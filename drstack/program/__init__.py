@@ -6,23 +6,22 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pulumi
 
-from drstack.cluster.client import ClusterConfigError
-from drstack.config import ConfigError, StackConfig
-from drstack.model import Site, SiteSnapshot
+from drstack.errors import DrstackError
+from drstack.model import Site, SiteSnapshot, StackConfig
 from drstack.planner import Plan, PlanError, build_plan
 from drstack.program.checks import pv_migrate_findings
-from drstack.program.declare import Switch, declare_switch
+from drstack.program.declare import declare_switch
 from drstack.program.report import plan_outputs, plan_table
 from drstack.program.snapshots import read_snapshots
 from drstack.program.stack_config import read_stack_config
 
 __all__ = ["declare_switch", "export_plan", "fail_cleanly", "plan_switch", "read_snapshots",
-           "read_stack_config", "Switch"]
+           "read_stack_config"]
 
 
 @contextlib.contextmanager
@@ -30,13 +29,13 @@ def fail_cleanly() -> Iterator[None]:
     """Turn drstack's own errors into a clean Pulumi error: the message, no traceback."""
     try:
         yield
-    except (ConfigError, PlanError, ClusterConfigError) as exc:
+    except DrstackError as exc:
         raise pulumi.RunError(str(exc)) from None
 
 
 def plan_switch(config: StackConfig, snapshots: dict[Site, SiteSnapshot]) -> Plan:
     """Build the plan, check what the switch will need, and show the plan in the preview."""
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
     plan = build_plan(config, snapshots, now=now)
     errors, warnings = pv_migrate_findings(config, plan)
     if errors:
@@ -48,5 +47,7 @@ def plan_switch(config: StackConfig, snapshots: dict[Site, SiteSnapshot]) -> Pla
 
 
 def export_plan(plan: Plan) -> None:
+    """Export the plan as the stack's outputs (``pulumi stack output``): the audit record of the
+    run."""
     for key, value in plan_outputs(plan).items():
         pulumi.export(key, value)

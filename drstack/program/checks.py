@@ -3,9 +3,9 @@ fails in preview instead of half way through ``pulumi up``."""
 
 from __future__ import annotations
 
-from drstack.config import StackConfig
+from drstack.model import StackConfig
 from drstack.planner import Plan
-from drstack.pvmigrate import PvMigrateError, check_flags, detect_version
+from drstack.pvmigrate import PvMigrateError, PvMigrateFlagsInvalid, usable_pv_migrate
 
 
 def pv_migrate_findings(config: StackConfig, plan: Plan) -> tuple[list[str], list[str]]:
@@ -16,9 +16,11 @@ def pv_migrate_findings(config: StackConfig, plan: Plan) -> tuple[list[str], lis
     """
     if plan.copy is None:
         return [], []
+    findings: list[str] = []
     try:
-        version = detect_version(config.pv_migrate_path)
-        findings = [str(problem) for problem in check_flags(config.pv_migrate_flags, version)]
+        usable_pv_migrate(config.pv_migrate_path, config.pv_migrate_flags)
+    except PvMigrateFlagsInvalid as exc:
+        findings = [str(problem) for problem in exc.problems]
     except PvMigrateError as exc:  # missing, unreadable or unsupported version
         findings = [str(exc)]
     if plan.copy.pairs:

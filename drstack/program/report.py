@@ -9,6 +9,8 @@ from drstack.planner import Plan
 
 
 def plan_table(plan: Plan) -> str:
+    """The plan as the preview shows it: a heading with the order of steps, then a row per workload
+    and site."""
     head = (f"drstack: {plan.transition} to {plan.active_site} (last active: "
             f"{plan.last_active_site}, from {plan.last_active_reason}); strategy {plan.strategy}; "
             f"order: lease, {', '.join(str(step) for step in plan.steps)}, ledger")
@@ -21,8 +23,9 @@ def plan_table(plan: Plan) -> str:
             rows.append((str(w.ref), site.value, f"{'-' if live is None else live} -> "
                          f"{w.desired(site)}", f"{w.original} ({w.original_from})"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [head] + ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-                      for row in rows]
+    lines = [head] + [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows]
     if plan.copy is not None:
         if plan.copy.pairs:
             pairs = ", ".join(f"{p.on(plan.copy.from_site)} -> {p.on(plan.copy.to_site)}"
@@ -34,6 +37,7 @@ def plan_table(plan: Plan) -> str:
 
 
 def plan_outputs(plan: Plan) -> dict[str, Any]:
+    """The plan as the stack's outputs: plain JSON values, camelCase keys."""
     return {
         "activeSite": plan.active_site.value,
         "lastActiveSite": plan.last_active_site.value,

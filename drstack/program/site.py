@@ -1,13 +1,15 @@
 """SiteSwitch: one site's part of a switch, as a ComponentResource.
 
-The preview tree reads "site dr: scale down" / "site source: scale up". The component's type is
-fixed, so its children's URNs stay the same when a later switch renames it.
+The preview tree reads "site dr: scale down" / "site source: scale up", so the name follows the
+site's role and changes with the next switch. That renames only the component: a child's URN
+holds its parent's type, which is fixed, and not its parent's name, so no patch, gate or
+ledger is replaced.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,21 +22,25 @@ from pulumi_kubernetes.apps.v1 import (
 from pulumi_kubernetes.core.v1 import NamespacePatch
 from pulumi_kubernetes.meta.v1 import ObjectMetaPatchArgs
 
-from drstack import annotations
-from drstack.config import SiteConfig
-from drstack.model import Kind, Site
+from drstack import annotation_keys
+from drstack.model import Kind, Site, SiteConfig
 from drstack.planner import LedgerRecord, WorkloadPlan
 
 # Our ReadinessGate does the waiting, with the operator's timeout and a table of what is not
 # ready; the kubernetes provider's own await would only add a second, fixed 10-minute wait.
 PATCH_ANNOTATIONS = {
     "pulumi.com/patchForce": "true",  # spec.replicas is often owned via /scale or by an HPA
-    "pulumi.com/patchFieldManager": annotations.FIELD_MANAGER,
+    "pulumi.com/patchFieldManager": annotation_keys.FIELD_MANAGER,
     "pulumi.com/skipAwait": "true",
 }
 
 
 class SiteSwitch(pulumi.ComponentResource):
+    """One site's part of a switch: its kubernetes provider, patches, gates and ledger.
+
+    Its last resource is the ledger: ``write_ledger`` registers the component's outputs.
+    """
+
     config: SiteConfig
     site: Site
     provider: k8s.Provider
@@ -79,7 +85,7 @@ class SiteSwitch(pulumi.ComponentResource):
         metadata = ObjectMetaPatchArgs(
             name=workload.ref.name,
             namespace=self.config.namespace,
-            annotations={annotations.ORIGINAL_REPLICAS: str(workload.original),
+            annotations={annotation_keys.ORIGINAL_REPLICAS: str(workload.original),
                          **PATCH_ANNOTATIONS},
         )
         name = f"{site}-{workload.ref.kind.lower()}-{workload.ref.name}"
@@ -94,7 +100,8 @@ class SiteSwitch(pulumi.ComponentResource):
 
     def write_ledger(self, ledger: LedgerRecord,
                      depends_on: Sequence[pulumi.Resource]) -> NamespacePatch:
-        return NamespacePatch(
+        """Write the ledger (the site's last resource) and register the component's outputs."""
+        patch = NamespacePatch(
             f"{self.site}-ledger",
             metadata=ObjectMetaPatchArgs(
                 name=self.config.namespace,
@@ -102,6 +109,8 @@ class SiteSwitch(pulumi.ComponentResource):
             ),
             opts=self.child_opts(depends_on),
         )
+        self.register_outputs({"patches": len(self.patches)})
+        return patch
 
 
 def _kubeconfig_input(site: SiteConfig) -> pulumi.Input[str]:

@@ -9,8 +9,7 @@ from kubernetes.client.exceptions import ApiException
 from drstack.cluster.client import connect
 from drstack.cluster.reader import read_site
 from drstack.cluster.retry import ClusterUnavailable
-from drstack.config import StackConfig
-from drstack.model import Site, SiteSnapshot
+from drstack.model import Site, SiteSnapshot, StackConfig
 from drstack.planner import PlanError
 
 

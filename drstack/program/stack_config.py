@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from drstack.config import KEYS, NAMESPACE, StackConfig, load_config
+from drstack.config import KEYS, NAMESPACE, load_config
+from drstack.model import StackConfig
 
 
 def read_stack_config() -> StackConfig:

@@ -1,22 +1,38 @@
-"""Pulumi dynamic resources that wait and copy during a switch (no cluster object of their own).
+"""Pulumi dynamic resources that wait, copy and lock during a switch (no cluster object of their
+own). Each takes its spec, whose ``to_props``/``from_props`` are the one wire schema of its inputs.
 
-- ``DrainGate``: the old site's pods are gone (after it was scaled to 0).
-- ``PvcMigration``: PVC data copied old site -> new site with pv-migrate.
-- ``ReadinessGate``: the new site's workloads are rolled out (after it was scaled up).
-- ``SwitchLease``: taken on every touched site first, so two stacks cannot switch at once.
+- ``DrainGate`` (``DrainSpec``): the old site's pods are gone (after it was scaled to 0).
+- ``PvcMigration`` (``MigrationSpec``): PVC data copied old site -> new site with pv-migrate.
+- ``ReadinessGate`` (``ReadinessSpec``): the new site's workloads are rolled out.
+- ``SwitchLease`` (``LeaseSpec``): taken on every touched site first, so two stacks cannot
+  switch at once.
 
-Each does its work only while a switch runs (``transition`` != "none"); in steady state it
-shows no change and touches no cluster.
+Each does its work only while a switch runs (``transition`` is not ``Transition.NONE``); in
+steady state it shows no change and touches no cluster.
+
+Modules: ``inputs`` (reading inputs back), ``step`` (the lifecycle they share), ``reading``
+(clients, LISTs and polling inside a provider method), and one module per resource.
 """
 
-from drstack.providers.base import SKIPPED, STEADY, ProviderNotConfigured
-from drstack.providers.drain_gate import DrainGate, DrainGateProvider, DrainTimeout
-from drstack.providers.pvc_migration import MigrationNotStarted, PvcMigration, PvcMigrationProvider
-from drstack.providers.readiness_gate import ReadinessGate, ReadinessGateProvider, ReadinessTimeout
-from drstack.providers.switch_lease import SwitchLease, SwitchLeaseProvider
+from drstack.providers.drain_gate import DrainGate, DrainGateProvider, DrainSpec, DrainTimeout
+from drstack.providers.pvc_migration import (
+    MigrationNotStarted,
+    MigrationSpec,
+    PvcMigration,
+    PvcMigrationProvider,
+)
+from drstack.providers.readiness_gate import (
+    ReadinessGate,
+    ReadinessGateProvider,
+    ReadinessSpec,
+    ReadinessTimeout,
+)
+from drstack.providers.step import SKIPPED, ProviderNotConfigured
+from drstack.providers.switch_lease import LeaseSpec, SwitchLease, SwitchLeaseProvider
 
 __all__ = [
-    "SKIPPED", "STEADY", "DrainGate", "DrainGateProvider", "DrainTimeout", "MigrationNotStarted",
-    "ProviderNotConfigured", "PvcMigration", "PvcMigrationProvider", "ReadinessGate",
-    "ReadinessGateProvider", "ReadinessTimeout", "SwitchLease", "SwitchLeaseProvider",
+    "SKIPPED", "DrainGate", "DrainGateProvider", "DrainSpec", "DrainTimeout", "LeaseSpec",
+    "MigrationNotStarted", "MigrationSpec", "ProviderNotConfigured", "PvcMigration",
+    "PvcMigrationProvider", "ReadinessGate", "ReadinessGateProvider", "ReadinessSpec",
+    "ReadinessTimeout", "SwitchLease", "SwitchLeaseProvider",
 ]

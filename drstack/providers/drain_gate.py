@@ -16,16 +16,17 @@ import pulumi
 from kubernetes.client import CoreV1Api
 from pulumi.dynamic import Resource
 
+from drstack.errors import ClusterError
 from drstack.model import Site
-from drstack.providers.base import (
+from drstack.providers.inputs import Inputs, workload_entry
+from drstack.providers.reading import (
     DEFAULT_POLL_SECONDS,
     Clock,
-    Inputs,
-    SwitchStepProvider,
     api_client,
     list_items,
-    workload_entry,
+    poll_until,
 )
+from drstack.providers.step import SwitchStepProvider
 
 # A pod in one of these phases has stopped all its containers (its volumes are unmounted);
 # an evicted pod stays Failed until someone deletes it, so waiting for it would never end.
@@ -34,6 +35,8 @@ _FINISHED_PHASES = ("Succeeded", "Failed")
 
 @dataclass(frozen=True)
 class DrainWorkload:
+    """A workload whose pods must be gone: matched by its selector's labels, else by name."""
+
     kind: str
     name: str
     pod_labels: tuple[tuple[str, str], ...]
@@ -50,13 +53,58 @@ class DrainWorkload:
 
 @dataclass(frozen=True)
 class DrainSpec:
+    """The drain gate's inputs: which pods of which site must be gone, and how long to wait."""
+
     site: Site
     namespace: str
     transition: str
     workloads: tuple[DrainWorkload, ...]
     claims: tuple[str, ...]
     timeout_seconds: float
-    poll_seconds: float
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
+        """The spec in a resource's inputs, and every failure found reading it."""
+        inputs = Inputs(props)
+        site = inputs.site("site")
+        namespace = inputs.text("namespace")
+        transition = inputs.text("transition")
+        workloads = []
+        for index, entry in enumerate(inputs.entries("workloads")):
+            kind, name = workload_entry(inputs, "workloads", index, entry)
+            labels = entry.get("podLabels")
+            if (not isinstance(labels, Mapping)
+                    or not all(isinstance(k, str) and isinstance(v, str)
+                               for k, v in labels.items())):
+                inputs.fail(f"workloads[{index}].podLabels",
+                            f"must be a map of label -> value, got {labels!r}")
+                labels = {}
+            workloads.append(DrainWorkload(kind, name, tuple(sorted(labels.items()))))
+        claims = inputs.strings("claims")
+        spec = cls(
+            site=site,
+            namespace=namespace,
+            transition=transition,
+            workloads=tuple(workloads),
+            claims=claims,
+            timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
+            poll_seconds=inputs.positive_seconds("pollSeconds", DEFAULT_POLL_SECONDS),
+        )
+        return spec, inputs
+
+    def to_props(self) -> dict[str, Any]:
+        """The spec as the resource's inputs: what ``from_props`` reads back."""
+        return {
+            "site": self.site.value,
+            "namespace": self.namespace,
+            "transition": str(self.transition),
+            "workloads": [{"kind": w.kind, "name": w.name, "podLabels": dict(w.pod_labels)}
+                          for w in self.workloads],
+            "claims": list(self.claims),
+            "timeoutSeconds": self.timeout_seconds,
+            "pollSeconds": self.poll_seconds,
+        }
 
 
 @dataclass(frozen=True)
@@ -71,35 +119,7 @@ class BlockingPod:
         return f"{self.name} (phase {self.phase}; {', '.join(self.reasons)})"
 
 
-def parse_drain(props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
-    inputs = Inputs(props)
-    site = inputs.site("site")
-    namespace = inputs.text("namespace")
-    transition = inputs.text("transition")
-    workloads = []
-    for index, entry in enumerate(inputs.entries("workloads")):
-        kind, name = workload_entry(inputs, "workloads", index, entry)
-        labels = entry.get("podLabels")
-        if (not isinstance(labels, Mapping)
-                or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())):
-            inputs.fail(f"workloads[{index}].podLabels",
-                        f"must be a map of label -> value, got {labels!r}")
-            labels = {}
-        workloads.append(DrainWorkload(kind, name, tuple(sorted(labels.items()))))
-    claims = inputs.strings("claims")
-    spec = DrainSpec(
-        site=site,
-        namespace=namespace,
-        transition=transition,
-        workloads=tuple(workloads),
-        claims=claims,
-        timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
-        poll_seconds=inputs.positive_seconds("pollSeconds", DEFAULT_POLL_SECONDS),
-    )
-    return spec, inputs
-
-
-def blocking_pods(pods: list[dict], spec: DrainSpec) -> list[BlockingPod]:
+def blocking_pods(pods: list[dict[str, Any]], spec: DrainSpec) -> list[BlockingPod]:
     """The pods of a LIST that belong to a listed workload or mount a listed claim."""
     claims = set(spec.claims)
     found = []
@@ -120,15 +140,17 @@ def blocking_pods(pods: list[dict], spec: DrainSpec) -> list[BlockingPod]:
     return sorted(found, key=lambda p: p.name)
 
 
-class DrainTimeout(Exception):
+class DrainTimeout(ClusterError):
     """The old site's pods did not go away in time; the message names them."""
 
 
-class DrainGateProvider(SwitchStepProvider):
+class DrainGateProvider(SwitchStepProvider[DrainSpec]):
+    """The drain gate's provider: waits for the old site's pods to go, during a switch only."""
+
     id_prefix, resource = "drain", "DrainGate"
 
     def parse(self, props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
-        return parse_drain(props)
+        return DrainSpec.from_props(props)
 
     def work(self, spec: DrainSpec, props: dict[str, Any]) -> dict[str, Any]:
         waited, at_start = self.wait(spec)
@@ -137,23 +159,26 @@ class DrainGateProvider(SwitchStepProvider):
     def wait(self, spec: DrainSpec) -> tuple[float, list[str]]:
         """Poll until no blocking pod is left; (seconds waited, pod names seen at the start)."""
         clock = Clock(spec.timeout_seconds)
-        at_start: list[str] | None = None
+        at_start: list[list[str]] = []  # the names the first look found
         with api_client(self.site_config(spec.site)) as client:
             core = CoreV1Api(client)
-            while True:
+
+            def look() -> list[BlockingPod]:
                 pods = list_items(
                     core.list_namespaced_pod, namespace=spec.namespace,
                     what=f"list pods in {spec.site} namespace {spec.namespace} (drain gate)",
                     deadline=clock.call_deadline(),
                 )
                 blocking = blocking_pods(pods, spec)
-                if at_start is None:
-                    at_start = [p.name for p in blocking]
-                if not blocking:
-                    return clock.elapsed(), at_start
-                if clock.expired():
-                    raise DrainTimeout(_timeout_message(spec, blocking))
-                clock.sleep(spec.poll_seconds)
+                if not at_start:
+                    at_start.append([p.name for p in blocking])
+                return blocking
+
+            blocking = poll_until(look, lambda pods: not pods, clock=clock,
+                                  every=spec.poll_seconds)
+            if blocking:
+                raise DrainTimeout(_timeout_message(spec, blocking))
+            return clock.elapsed(), at_start[0]
 
 
 def _timeout_message(spec: DrainSpec, blocking: list[BlockingPod]) -> str:
@@ -173,32 +198,10 @@ class DrainGate(Resource, module="drstack", name="DrainGate"):
 
     result: pulumi.Output[str]
     waitedSeconds: pulumi.Output[float]
-    podsAtStart: pulumi.Output[list]
+    podsAtStart: pulumi.Output[list[Any]]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        site: str,
-        namespace: str,
-        transition: str,
-        workloads: list[dict],
-        claims: list[str],
-        timeout_seconds: float,
-        poll_seconds: float = DEFAULT_POLL_SECONDS,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "site": site,
-            "namespace": namespace,
-            "transition": transition,
-            "workloads": workloads,
-            "claims": claims,
-            "timeoutSeconds": timeout_seconds,
-            "pollSeconds": poll_seconds,
-            # Outputs: declared so that they can be read from the resource.
-            "result": None,
-            "waitedSeconds": None,
-            "podsAtStart": None,
-        }
-        super().__init__(DrainGateProvider(), name, props, opts)
+    def __init__(self, name: str, spec: DrainSpec,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        # Outputs: declared so that they can be read from the resource.
+        outputs = {"result": None, "waitedSeconds": None, "podsAtStart": None}
+        super().__init__(DrainGateProvider(), name, {**spec.to_props(), **outputs}, opts)

@@ -14,40 +14,35 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import CheckResult, Resource
 
-from drstack.config import SiteConfig
-from drstack.model import Site
+from drstack.model import Site, SiteConfig
 from drstack.planner import PvcPair
-from drstack.providers.base import (
-    Inputs,
-    SwitchStepProvider,
-    is_switch,
-)
+from drstack.providers.inputs import Inputs
+from drstack.providers.step import SwitchStepProvider, is_switch
 from drstack.pvmigrate import (
     Endpoint,
     MigrationJob,
     MigrationResult,
     PvMigrateError,
     PvMigrateFlagsInvalid,
-    PvMigrateVersion,
-    check_flags,
-    detect_version,
     raise_for_failures,
     run_migrations,
+    usable_pv_migrate,
 )
 
 LOG_ROOT = Path(".drstack") / "logs"  # relative to the cwd: the program folder under the engine
-VERSION_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
 class MigrationSpec:
+    """The copy step's inputs: the claims to copy, which way, and how pv-migrate runs."""
+
     from_site: Site
     to_site: Site
     transition: str
@@ -61,43 +56,45 @@ class MigrationSpec:
     def direction(self) -> str:
         return f"{self.from_site} -> {self.to_site}"
 
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> tuple[MigrationSpec, Inputs]:
+        """The spec in a resource's inputs, and every failure found reading it."""
+        inputs = Inputs(props)
+        from_site, to_site = inputs.site("fromSite"), inputs.site("toSite")
+        if not inputs.failures and not inputs.incomplete and from_site == to_site:
+            inputs.fail("toSite", f"must differ from fromSite (both are {from_site})")
+        pairs = []
+        for index, entry in enumerate(inputs.entries("pairs")):
+            names = {side: entry.get(side) for side in ("source", "dr")}
+            for side, name in names.items():
+                if not isinstance(name, str) or not name:
+                    inputs.fail(f"pairs[{index}].{side}",
+                                f"must be the claim's name on the {side} site, got {name!r}")
+            pairs.append(PvcPair(str(names["source"]), str(names["dr"])))
+        spec = cls(
+            from_site=from_site,
+            to_site=to_site,
+            transition=inputs.text("transition"),
+            pairs=tuple(pairs),
+            flags=inputs.strings("flags"),
+            concurrency=inputs.integer("concurrency", minimum=1),
+            timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
+            pv_migrate_path=inputs.text("pvMigratePath"),
+        )
+        return spec, inputs
 
-def parse_migration(props: Mapping[str, Any]) -> tuple[MigrationSpec, Inputs]:
-    inputs = Inputs(props)
-    from_site, to_site = inputs.site("fromSite"), inputs.site("toSite")
-    if not inputs.failures and not inputs.incomplete and from_site == to_site:
-        inputs.fail("toSite", f"must differ from fromSite (both are {from_site})")
-    pairs = []
-    for index, entry in enumerate(inputs.entries("pairs")):
-        names = {side: entry.get(side) for side in ("source", "dr")}
-        for side, name in names.items():
-            if not isinstance(name, str) or not name:
-                inputs.fail(f"pairs[{index}].{side}",
-                            f"must be the claim's name on the {side} site, got {name!r}")
-        pairs.append(PvcPair(str(names["source"]), str(names["dr"])))
-    spec = MigrationSpec(
-        from_site=from_site,
-        to_site=to_site,
-        transition=inputs.text("transition"),
-        pairs=tuple(pairs),
-        flags=inputs.strings("flags"),
-        concurrency=inputs.integer("concurrency", minimum=1),
-        timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
-        pv_migrate_path=inputs.text("pvMigratePath"),
-    )
-    return spec, inputs
-
-
-def usable_pv_migrate(spec: MigrationSpec) -> PvMigrateVersion:
-    """The installed pv-migrate's version, once the flags are known to suit it.
-
-    Raises PvMigrateError (missing, unknown version) or PvMigrateFlagsInvalid.
-    """
-    version = detect_version(spec.pv_migrate_path, timeout=VERSION_TIMEOUT)
-    problems = check_flags(list(spec.flags), version)
-    if problems:
-        raise PvMigrateFlagsInvalid(problems)
-    return version
+    def to_props(self) -> dict[str, Any]:
+        """The spec as the resource's inputs: what ``from_props`` reads back."""
+        return {
+            "fromSite": self.from_site.value,
+            "toSite": self.to_site.value,
+            "transition": str(self.transition),
+            "pairs": [{"source": p.source, "dr": p.dr} for p in self.pairs],
+            "flags": list(self.flags),
+            "concurrency": self.concurrency,
+            "timeoutSeconds": self.timeout_seconds,
+            "pvMigratePath": self.pv_migrate_path,
+        }
 
 
 @contextmanager
@@ -127,11 +124,13 @@ def kubeconfig_files(sites: Mapping[Site, SiteConfig]) -> Iterator[dict[Site, st
 
 
 def log_directory(transition: str, now: datetime) -> Path:
+    """Where one copy step's pv-migrate logs go: a folder per run, named by time and switch."""
     safe = re.sub(r"[^A-Za-z0-9._#-]", "_", transition)
     return LOG_ROOT / f"{now.strftime('%Y%m%dT%H%M%SZ')}-{safe}"
 
 
 def result_record(pair: PvcPair, result: MigrationResult) -> dict[str, Any]:
+    """One pair's copy as the resource's outputs record it."""
     return {
         "source": pair.source,
         "dr": pair.dr,
@@ -142,7 +141,7 @@ def result_record(pair: PvcPair, result: MigrationResult) -> dict[str, Any]:
     }
 
 
-class MigrationNotStarted(Exception):
+class MigrationNotStarted(PvMigrateError):
     """pv-migrate cannot run as configured; raised before any copy starts."""
 
     def __init__(self, spec: MigrationSpec, reason: str) -> None:
@@ -150,15 +149,18 @@ class MigrationNotStarted(Exception):
                          f"copied and nothing was changed by the copy step: {reason}")
 
 
-class PvcMigrationProvider(SwitchStepProvider):
+class PvcMigrationProvider(SwitchStepProvider[MigrationSpec]):
+    """The copy step's provider: checks pv-migrate in check() (so a preview fails on it), copies
+    during a switch."""
+
     id_prefix, resource = "pvc", "PvcMigration"
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        spec, inputs = parse_migration(news)
+        spec, inputs = MigrationSpec.from_props(news)
         # Only a switch that copies something needs pv-migrate; skip it when inputs are unsure.
         if is_switch(news) and spec.pairs and not inputs.failures and not inputs.incomplete:
             try:
-                usable_pv_migrate(spec)
+                usable_pv_migrate(spec.pv_migrate_path, spec.flags)
             except PvMigrateFlagsInvalid as exc:
                 for problem in exc.problems:
                     inputs.fail("flags", f"{problem} (pv-migrate {problem.version} "
@@ -168,7 +170,7 @@ class PvcMigrationProvider(SwitchStepProvider):
         return inputs.check_result()
 
     def parse(self, props: Mapping[str, Any]) -> tuple[MigrationSpec, Inputs]:
-        return parse_migration(props)
+        return MigrationSpec.from_props(props)
 
     def work(self, spec: MigrationSpec, props: dict[str, Any]) -> dict[str, Any]:
         if not spec.pairs:
@@ -178,14 +180,14 @@ class PvcMigrationProvider(SwitchStepProvider):
     def migrate(self, spec: MigrationSpec) -> dict[str, Any]:
         """Copy every pair; the audit record, or raise naming what failed."""
         try:
-            version = usable_pv_migrate(spec)
+            version = usable_pv_migrate(spec.pv_migrate_path, spec.flags)
         except PvMigrateFlagsInvalid as exc:
             installed = exc.problems[0].version if exc.problems else "?"
             raise MigrationNotStarted(spec, f"{exc} (installed: pv-migrate {installed})") from None
         except PvMigrateError as exc:
             raise MigrationNotStarted(spec, str(exc)) from None
         sites = {site: self.site_config(site) for site in (spec.from_site, spec.to_site)}
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         log_dir = Path.cwd() / log_directory(spec.transition, started)
         with kubeconfig_files(sites) as paths:
             jobs = [
@@ -207,9 +209,9 @@ class PvcMigrationProvider(SwitchStepProvider):
             "direction": spec.direction,
             "pvMigrateVersion": version.text,
             "startedAt": _iso(started),
-            "endedAt": _iso(datetime.now(timezone.utc)),
+            "endedAt": _iso(datetime.now(UTC)),
             "logDir": str(log_dir),
-            "results": [result_record(p, r) for p, r in zip(spec.pairs, results)],
+            "results": [result_record(p, r) for p, r in zip(spec.pairs, results, strict=True)],
         }
 
 
@@ -230,36 +232,11 @@ class PvcMigration(Resource, module="drstack", name="PvcMigration"):
     pvMigrateVersion: pulumi.Output[str]
     startedAt: pulumi.Output[str]
     endedAt: pulumi.Output[str]
-    results: pulumi.Output[list]
+    results: pulumi.Output[list[Any]]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        from_site: str,
-        to_site: str,
-        transition: str,
-        pairs: list[dict],
-        flags: list[str],
-        concurrency: int,
-        timeout_seconds: float,
-        pv_migrate_path: str,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "fromSite": from_site,
-            "toSite": to_site,
-            "transition": transition,
-            "pairs": pairs,
-            "flags": flags,
-            "concurrency": concurrency,
-            "timeoutSeconds": timeout_seconds,
-            "pvMigratePath": pv_migrate_path,
-            "result": None,
-            "direction": None,
-            "pvMigrateVersion": None,
-            "startedAt": None,
-            "endedAt": None,
-            "results": None,
-        }
-        super().__init__(PvcMigrationProvider(), name, props, opts)
+    def __init__(self, name: str, spec: MigrationSpec,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        # Outputs: declared so that they can be read from the resource.
+        outputs = {"result": None, "direction": None, "pvMigrateVersion": None, "startedAt": None,
+                   "endedAt": None, "results": None}
+        super().__init__(PvcMigrationProvider(), name, {**spec.to_props(), **outputs}, opts)

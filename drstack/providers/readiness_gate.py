@@ -15,21 +15,23 @@ import pulumi
 from kubernetes.client import AppsV1Api, CoreV1Api
 from pulumi.dynamic import Resource
 
+from drstack.errors import ClusterError
 from drstack.model import Kind, Site
-from drstack.providers.base import (
+from drstack.providers.inputs import Inputs, as_int, workload_entry
+from drstack.providers.reading import (
     DEFAULT_POLL_SECONDS,
     Clock,
-    Inputs,
-    SwitchStepProvider,
     api_client,
-    as_int,
     list_items,
-    workload_entry,
+    poll_until,
 )
+from drstack.providers.step import SwitchStepProvider
 
 
 @dataclass(frozen=True)
 class ReadyWorkload:
+    """A workload that must be rolled out at its desired count."""
+
     kind: str
     name: str
     replicas: int  # desired
@@ -41,12 +43,52 @@ class ReadyWorkload:
 
 @dataclass(frozen=True)
 class ReadinessSpec:
+    """The readiness gate's inputs: which workloads of which site, at what counts, how long."""
+
     site: Site
     namespace: str
     transition: str
     workloads: tuple[ReadyWorkload, ...]
     timeout_seconds: float
-    poll_seconds: float
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> tuple[ReadinessSpec, Inputs]:
+        """The spec in a resource's inputs, and every failure found reading it."""
+        inputs = Inputs(props)
+        site = inputs.site("site")
+        namespace = inputs.text("namespace")
+        transition = inputs.text("transition")
+        workloads = []
+        for index, entry in enumerate(inputs.entries("workloads")):
+            kind, name = workload_entry(inputs, "workloads", index, entry)
+            replicas = as_int(entry.get("replicas"))
+            if replicas is None or replicas < 0:
+                inputs.fail(f"workloads[{index}].replicas",
+                            f"must be a whole number >= 0, got {entry.get('replicas')!r}")
+                replicas = 0
+            workloads.append(ReadyWorkload(kind, name, replicas))
+        spec = cls(
+            site=site,
+            namespace=namespace,
+            transition=transition,
+            workloads=tuple(workloads),
+            timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
+            poll_seconds=inputs.positive_seconds("pollSeconds", DEFAULT_POLL_SECONDS),
+        )
+        return spec, inputs
+
+    def to_props(self) -> dict[str, Any]:
+        """The spec as the resource's inputs: what ``from_props`` reads back."""
+        return {
+            "site": self.site.value,
+            "namespace": self.namespace,
+            "transition": str(self.transition),
+            "workloads": [{"kind": w.kind, "name": w.name, "replicas": w.replicas}
+                          for w in self.workloads],
+            "timeoutSeconds": self.timeout_seconds,
+            "pollSeconds": self.poll_seconds,
+        }
 
 
 @dataclass(frozen=True)
@@ -59,31 +101,6 @@ class Rollout:
     why: str  # why not ready ("" when ready)
     seen: str  # the counts, e.g. "spec 3, ready 1/3, updated 3, available 1"
     condition: str = ""  # Available/Progressing reason: message, when not true
-
-
-def parse_readiness(props: Mapping[str, Any]) -> tuple[ReadinessSpec, Inputs]:
-    inputs = Inputs(props)
-    site = inputs.site("site")
-    namespace = inputs.text("namespace")
-    transition = inputs.text("transition")
-    workloads = []
-    for index, entry in enumerate(inputs.entries("workloads")):
-        kind, name = workload_entry(inputs, "workloads", index, entry)
-        replicas = as_int(entry.get("replicas"))
-        if replicas is None or replicas < 0:
-            inputs.fail(f"workloads[{index}].replicas",
-                        f"must be a whole number >= 0, got {entry.get('replicas')!r}")
-            replicas = 0
-        workloads.append(ReadyWorkload(kind, name, replicas))
-    spec = ReadinessSpec(
-        site=site,
-        namespace=namespace,
-        transition=transition,
-        workloads=tuple(workloads),
-        timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
-        poll_seconds=inputs.positive_seconds("pollSeconds", DEFAULT_POLL_SECONDS),
-    )
-    return spec, inputs
 
 
 def _count(status: Mapping[str, Any], key: str) -> int:
@@ -139,15 +156,18 @@ def _conditions(status: Mapping[str, Any]) -> str:
     return "; ".join(shown)
 
 
-class ReadinessTimeout(Exception):
+class ReadinessTimeout(ClusterError):
     """The new site did not become ready in time; the message has a table of what was not."""
 
 
-class ReadinessGateProvider(SwitchStepProvider):
+class ReadinessGateProvider(SwitchStepProvider[ReadinessSpec]):
+    """The readiness gate's provider: waits for the new site's workloads to roll out, during a
+    switch only."""
+
     id_prefix, resource = "ready", "ReadinessGate"
 
     def parse(self, props: Mapping[str, Any]) -> tuple[ReadinessSpec, Inputs]:
-        return parse_readiness(props)
+        return ReadinessSpec.from_props(props)
 
     def work(self, spec: ReadinessSpec, props: dict[str, Any]) -> dict[str, Any]:
         site_seconds, per_workload = self.wait(spec)
@@ -160,20 +180,22 @@ class ReadinessGateProvider(SwitchStepProvider):
         ready_at: dict[str, float] = {}
         with api_client(self.site_config(spec.site)) as client:
             apps = AppsV1Api(client)
-            while True:
+
+            def look() -> list[Rollout]:
                 rollouts = self._poll(apps, spec, clock)
                 for r in rollouts:
                     if r.ready:
                         ready_at.setdefault(r.workload.ref, clock.elapsed())
                     else:  # ready, then not again: its time is when it is ready for good
                         ready_at.pop(r.workload.ref, None)
-                pending = [r for r in rollouts if not r.ready]
-                if not pending:
-                    return clock.elapsed(), dict(sorted(ready_at.items()))
-                if clock.expired():
-                    events = _warning_events(CoreV1Api(client), spec, clock)
-                    raise ReadinessTimeout(_timeout_message(spec, pending, events))
-                clock.sleep(spec.poll_seconds)
+                return [r for r in rollouts if not r.ready]
+
+            pending = poll_until(look, lambda rollouts: not rollouts, clock=clock,
+                                 every=spec.poll_seconds)
+            if pending:
+                events = _warning_events(CoreV1Api(client), spec, clock)
+                raise ReadinessTimeout(_timeout_message(spec, pending, events))
+            return clock.elapsed(), dict(sorted(ready_at.items()))
 
     @staticmethod
     def _poll(apps: AppsV1Api, spec: ReadinessSpec, clock: Clock) -> list[Rollout]:
@@ -207,7 +229,7 @@ def _warning_events(core: CoreV1Api, spec: ReadinessSpec, clock: Clock) -> dict[
         events = list_items(core.list_namespaced_event, namespace=spec.namespace,
                             what=f"list events in {spec.site} namespace {spec.namespace}",
                             deadline=5.0)
-    except Exception as exc:  # the table is still worth having without them
+    except Exception as exc:  # noqa: BLE001 - the table is still worth having without them
         return {"": f"(events not available: {type(exc).__name__})"}
     latest: dict[str, tuple[str, str]] = {}
     for event in events:
@@ -231,8 +253,9 @@ def _timeout_message(spec: ReadinessSpec, pending: list[Rollout], events: dict[s
         for r in pending
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    table = "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
-                      for row in rows)
+    table = "\n".join(
+        "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows)
     note = f"\n  {events['']}" if "" in events else ""
     return (
         f"readiness gate ({spec.transition}): {len(pending)} of {len(spec.workloads)} "
@@ -249,29 +272,10 @@ class ReadinessGate(Resource, module="drstack", name="ReadinessGate"):
 
     result: pulumi.Output[str]
     siteReadySeconds: pulumi.Output[float]
-    readySeconds: pulumi.Output[dict]
+    readySeconds: pulumi.Output[dict[str, Any]]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        site: str,
-        namespace: str,
-        transition: str,
-        workloads: list[dict],
-        timeout_seconds: float,
-        poll_seconds: float = DEFAULT_POLL_SECONDS,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "site": site,
-            "namespace": namespace,
-            "transition": transition,
-            "workloads": workloads,
-            "timeoutSeconds": timeout_seconds,
-            "pollSeconds": poll_seconds,
-            "result": None,
-            "siteReadySeconds": None,
-            "readySeconds": None,
-        }
-        super().__init__(ReadinessGateProvider(), name, props, opts)
+    def __init__(self, name: str, spec: ReadinessSpec,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        # Outputs: declared so that they can be read from the resource.
+        outputs = {"result": None, "siteReadySeconds": None, "readySeconds": None}
+        super().__init__(ReadinessGateProvider(), name, {**spec.to_props(), **outputs}, opts)

@@ -8,72 +8,86 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
 from kubernetes.client import CoreV1Api
 from pulumi.dynamic import Resource
 
-from drstack.cluster.lease import acquire_lease, release_lease
-from drstack.lease import LeaseHeld
+from drstack.cluster.lease import LeaseHeld, acquire_lease, release_lease
 from drstack.model import Lease, Site
-from drstack.providers.base import (
-    Inputs,
-    SwitchStepProvider,
-    api_client,
-)
+from drstack.providers.inputs import Inputs
+from drstack.providers.reading import api_client
+from drstack.providers.step import SwitchStepProvider
 
 
 @dataclass(frozen=True)
 class LeaseSpec:
+    """The lease step's inputs: who takes the lease, for which switch, on which namespaces."""
+
     holder: str
     transition: str
     from_site: Site
-    sites: tuple[tuple[Site, str], ...]  # (site, namespace), in a fixed order
+    sites: tuple[tuple[Site, str], ...]  # (site, namespace)
     break_lease: bool
 
+    @classmethod
+    def from_props(cls, props: Mapping[str, Any]) -> tuple[LeaseSpec, Inputs]:
+        """The spec in a resource's inputs, and every failure found reading it."""
+        inputs = Inputs(props)
+        holder = inputs.text("holder")
+        transition = inputs.text("transition")
+        from_site = inputs.site("fromSite")
+        sites = []
+        for index, entry in enumerate(inputs.entries("sites")):
+            site = Inputs(entry)
+            value = (site.site("site"), site.text("namespace"))
+            for failure in site.failures:
+                inputs.fail(f"sites[{index}].{failure.property}", failure.reason)
+            sites.append(value)
+        if not sites and not inputs.incomplete:
+            inputs.fail("sites", "must name at least one site")
+        break_lease = props.get("breakLease", False)
+        if not isinstance(break_lease, bool):
+            inputs.fail("breakLease", f"must be true or false, got {break_lease!r}")
+        spec = cls(holder, transition, from_site, tuple(sites), break_lease is True)
+        return spec, inputs
 
-def parse_lease_inputs(props: Mapping[str, Any]) -> tuple[LeaseSpec, Inputs]:
-    inputs = Inputs(props)
-    holder = inputs.text("holder")
-    transition = inputs.text("transition")
-    from_site = inputs.site("fromSite")
-    sites = []
-    for index, entry in enumerate(inputs.entries("sites")):
-        site = Inputs(entry)
-        value = (site.site("site"), site.text("namespace"))
-        for failure in site.failures:
-            inputs.fail(f"sites[{index}].{failure.property}", failure.reason)
-        sites.append(value)
-    if not sites and not inputs.incomplete:
-        inputs.fail("sites", "must name at least one site")
-    break_lease = props.get("breakLease", False)
-    if not isinstance(break_lease, bool):
-        inputs.fail("breakLease", f"must be true or false, got {break_lease!r}")
-    # Sorted: every stack takes the sites' leases in the same order.
-    spec = LeaseSpec(holder, transition, from_site, tuple(sorted(sites)), break_lease is True)
-    return spec, inputs
+    def to_props(self) -> dict[str, Any]:
+        """The spec as the resource's inputs: what ``from_props`` reads back."""
+        return {
+            "holder": self.holder,
+            "transition": str(self.transition),
+            "fromSite": self.from_site.value,
+            "sites": [{"site": site.value, "namespace": namespace}
+                      for site, namespace in self.sites],
+            "breakLease": self.break_lease,
+        }
 
 
-class SwitchLeaseProvider(SwitchStepProvider):
+class SwitchLeaseProvider(SwitchStepProvider[LeaseSpec]):
+    """The lease step's provider: takes the lease on every touched site (all or none), during a
+    switch only."""
+
     id_prefix, resource = "lease", "SwitchLease"
 
     def parse(self, props: Mapping[str, Any]) -> tuple[LeaseSpec, Inputs]:
-        return parse_lease_inputs(props)
+        return LeaseSpec.from_props(props)
 
     def work(self, spec: LeaseSpec, props: dict[str, Any]) -> dict[str, Any]:
-        now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        now = datetime.now(UTC).replace(microsecond=0).isoformat()
         lease = Lease(spec.holder, now, spec.transition, spec.from_site)
         taken: list[tuple[Site, str]] = []
         replaced = []
         try:
-            for site, namespace in spec.sites:
+            # Sorted: every stack takes the sites' leases in the same order.
+            for site, namespace in sorted(spec.sites):
                 with api_client(self.site_config(site)) as client:
                     before = acquire_lease(CoreV1Api(client), site, namespace, lease,
                                            break_lease=spec.break_lease)
                 taken.append((site, namespace))
-                if before is not None and before.holder != spec.holder:
+                if before is not None and before.stops(spec.holder):
                     replaced.append({"site": site.value, "holder": before.holder,
                                      "acquiredAt": before.acquired_at})
         except LeaseHeld:
@@ -97,25 +111,8 @@ class SwitchLease(Resource, module="drstack", name="SwitchLease"):
     result: pulumi.Output[str]
     acquiredAt: pulumi.Output[str]
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        holder: str,
-        transition: str,
-        from_site: str,
-        sites: list[dict],
-        break_lease: bool,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        props = {
-            "holder": holder,
-            "transition": transition,
-            "fromSite": from_site,
-            "sites": sites,
-            "breakLease": break_lease,
-            "result": None,
-            "acquiredAt": None,
-            "brokenLeases": None,
-        }
-        super().__init__(SwitchLeaseProvider(), name, props, opts)
+    def __init__(self, name: str, spec: LeaseSpec,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        # Outputs: declared so that they can be read from the resource.
+        outputs = {"result": None, "acquiredAt": None, "brokenLeases": None}
+        super().__init__(SwitchLeaseProvider(), name, {**spec.to_props(), **outputs}, opts)

@@ -3,7 +3,7 @@
 1.x: ``pv-migrate migrate <flags> <source-pvc> <dest-pvc>``
 2.x, 3.x: ``pv-migrate --source <pvc> --dest <pvc> <flags>``
 The kubeconfig/context/namespace flags are ``-k -c -n`` (source) and ``-K -C -N`` (dest) in
-all three (see flags.py for the sources). ``--log-format json`` exists in all three, so it is
+all three (see FLAGS.md for the sources). ``--log-format json`` exists in all three, so it is
 always set. Only kubeconfig *paths* go into argv, never their contents.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from drstack.pvmigrate.flags import PvMigrateFlagsInvalid, check_flags
-from drstack.pvmigrate.version import PvMigrateVersion, PvMigrateUnsupported
+from drstack.pvmigrate.flags import require_flags_fit
+from drstack.pvmigrate.version import PvMigrateUnsupported, PvMigrateVersion
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,7 @@ def build_argv(
     Raises PvMigrateFlagsInvalid when ``extra_flags`` do not suit ``version``: a flag that
     takes a value could otherwise swallow a PVC name in the 1.x form.
     """
-    problems = check_flags(extra_flags, version)
-    if problems:
-        raise PvMigrateFlagsInvalid(problems)
+    require_flags_fit(extra_flags, version)
     cluster = [*_side("k", "c", "n", source), *_side("K", "C", "N", dest), "--log-format", "json"]
     if version.major == 1:
         return [binary, "migrate", *cluster, *extra_flags, source.pvc, dest.pvc]

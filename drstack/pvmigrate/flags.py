@@ -1,44 +1,7 @@
 """The pv-migrate flags a user may pass in ``drstack:pvMigrateFlags``, per major version.
 
-Checked in the pv-migrate sources (repo utkuozdemir/pv-migrate) with the search tool:
-
-v1.x (cobra; ``pv-migrate migrate <source-pvc> <dest-pvc> [flags]``)
-  - ``USAGE.md`` @0c934ca8 and ``internal/app/migrate.go`` (v1 ``buildMigrateCmd``): flags
-    ``-k/-c/-n`` source kubeconfig/context/namespace, ``-K/-C/-N`` dest ones, ``-p/-P`` paths,
-    ``-d -i -o -R`` (``--source-mount-read-only``, default true), ``-b/--no-progress-bar``,
-    ``-s/--strategies`` (mnt2, svc, lbsvc, and the opt-in local), ``-a/--ssh-key-algorithm``
-    (rsa, ed25519), ``-H/--dest-host-override``, ``--lbsvc-timeout``, ``-t/--helm-timeout``,
-    ``-f/--helm-values``, ``--helm-set[-string|-file]``; root ``--log-format`` (json, fancy),
-    ``--log-level``, ``-v/--version`` (``internal/app/root.go``: Version = "<v> (commit: <c>)
-    (build date: <d>)", printed by cobra as "pv-migrate version <Version>"; there is no
-    ``version`` subcommand). Kubeconfig/context/namespace flags are the same as in v2/v3.
-  - CORRECTED: reference.md lists ``-x/--skip-cleanup`` for v1; no v1 source read has it (nor
-    ``--compress``). Both first appear with the v2 command line, so drstack rejects them on 1.x.
-  - v0.x (urfave/cli, ``internal/app/app.go`` @fe459bd) is not supported.
-v2.x (root command migrates; ``pv-migrate --source X --dest Y``)
-  - ``app/migrate.go`` @07c89717: the flags of v1 plus ``--source``, ``--dest``,
-    ``-x/--skip-cleanup``, ``--compress`` (default true); ``--log-format`` text, json (``fancy``
-    still accepted); ``migrate <src> <dst>`` kept as a hidden legacy subcommand.
-    Strategies still mnt2, svc, lbsvc, local.
-v3.x (root command migrates, no ``migrate`` subcommand)
-  - ``docs/cli-reference.md`` (generated help) and ``pvmigrate/pvmigrate.go``: strategies
-    mount, clusterip, loadbalancer, nodeport, local; ``--loadbalancer-timeout``,
-    ``-x/--no-cleanup``, ``--no-cleanup-on-failure``, ``--no-compress``,
-    ``-b/--show-progress-bar`` (default: on only when stderr is a TTY), ``-R`` became
-    ``--source-mount-read-write``, new ``--detach``, ``--id``, ``--ignore-sizes``,
-    ``--non-root``, ``--rsync-extra-args``, ``--rsync-push``, ``--ssh-reverse-tunnel-port``;
-    ``--log-format`` text, json. Same ``-k -c -n -K -C -N``.
-  - An early 3.x ``internal/app/migrate.go`` still had ``--compress`` and
-    ``--source-mount-read-only`` and no ``--no-cleanup-on-failure``: the table below follows
-    the current 3.x help. ``--no-cleanup-on-failure`` is gated at 3.3 as reference.md says
-    (the minor was not confirmable from the stored sources, only its absence in early 3.x).
-  - CHANGELOG.md "Unreleased (2026-02-27)" adds ``lbsvc`` as an alias of ``loadbalancer``;
-    released 3.x lines lack it, so drstack asks for ``loadbalancer``.
-Everywhere: ``--strategy`` (the seed's spelling) is not a flag and ``rsync`` is not a
-strategy (rsync is the data mover of all of them). ``--log-format json`` exists in every
-supported version, so drstack sets it and owns the flag.
-dr-syncer (SupportTools/dr-syncer ``pkg/cli/mode.go``) runs ``pv-migrate --source P --dest P
---source-namespace NS --dest-namespace NS -k K -K K <extra>``, i.e. the v2/v3 form only.
+Each table follows pv-migrate's own sources; which ones, and what they disagree on, is in
+FLAGS.md next to this file.
 """
 
 from __future__ import annotations
@@ -51,10 +14,13 @@ from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
 
-from drstack.pvmigrate.version import PvMigrateVersion
+from drstack.errors import PvMigrateError
+from drstack.pvmigrate.version import PvMigrateVersion, detect_version
 
 
 class Kind(Enum):
+    """What a flag takes: nothing (a switch), a value, or a duration."""
+
     BOOL = "bool"
     VALUE = "value"
     DURATION = "duration"
@@ -62,6 +28,9 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class FlagSpec:
+    """One flag of one pv-migrate release line: its names, what it takes, and whether drstack
+    refuses it."""
+
     long: str
     short: str | None = None
     kind: Kind = Kind.BOOL
@@ -82,6 +51,8 @@ class FlagSpec:
 
 @dataclass(frozen=True)
 class FlagProblem:
+    """One problem with drstack:pvMigrateFlags for the installed version, and its fix."""
+
     flag: str
     version: str
     problem: str
@@ -92,7 +63,7 @@ class FlagProblem:
         return f"{text}; {self.fix}" if self.fix else text
 
 
-class PvMigrateFlagsInvalid(ValueError):
+class PvMigrateFlagsInvalid(PvMigrateError):
     """drstack:pvMigrateFlags has flags the installed pv-migrate would reject or misuse."""
 
     def __init__(self, problems: Sequence[FlagProblem]) -> None:
@@ -110,12 +81,13 @@ _KEY_ALGORITHMS = ("rsa", "ed25519")
 
 # Why drstack refuses a flag; "{flag}" becomes e.g. "-n/--source-namespace".
 _BY_DIRECTION = "drstack:{src}{what} (drstack:{dst}{what} when copying dr -> source)"
-_SRC_NS = "drstack sets {flag} from " + _BY_DIRECTION.format(src="source", dst="dr", what="Namespace")
-_DST_NS = "drstack sets {flag} from " + _BY_DIRECTION.format(src="dr", dst="source", what="Namespace")
-_SRC_KC = "drstack sets {flag} from " + _BY_DIRECTION.format(src="source", dst="dr", what="Kubeconfig")
-_DST_KC = "drstack sets {flag} from " + _BY_DIRECTION.format(src="dr", dst="source", what="Kubeconfig")
-_SRC_CTX = "drstack sets {flag} from " + _BY_DIRECTION.format(src="source", dst="dr", what="Context")
-_DST_CTX = "drstack sets {flag} from " + _BY_DIRECTION.format(src="dr", dst="source", what="Context")
+_SETS = "drstack sets {flag} from "
+_SRC_NS = _SETS + _BY_DIRECTION.format(src="source", dst="dr", what="Namespace")
+_DST_NS = _SETS + _BY_DIRECTION.format(src="dr", dst="source", what="Namespace")
+_SRC_KC = _SETS + _BY_DIRECTION.format(src="source", dst="dr", what="Kubeconfig")
+_DST_KC = _SETS + _BY_DIRECTION.format(src="dr", dst="source", what="Kubeconfig")
+_SRC_CTX = _SETS + _BY_DIRECTION.format(src="source", dst="dr", what="Context")
+_DST_CTX = _SETS + _BY_DIRECTION.format(src="dr", dst="source", what="Context")
 _PVC = "drstack passes the PVC names itself (equal names, or drstack:pvcMap)"
 _LOG_FORMAT = "drstack sets {flag} json, so that each PVC's log file is machine-readable"
 _NO_RUN = ("{flag} makes pv-migrate print text and copy nothing, which drstack would take for "
@@ -247,6 +219,26 @@ def split_flags(text: str) -> tuple[str, ...]:
 def check_flags(flags: Sequence[str], version: PvMigrateVersion) -> list[FlagProblem]:
     """Every problem with ``flags`` for the installed pv-migrate ``version``, in order."""
     return _Checker(version).run(list(flags))
+
+
+def require_flags_fit(flags: Sequence[str], version: PvMigrateVersion) -> None:
+    """Raise PvMigrateFlagsInvalid, with every problem, when ``flags`` do not suit ``version``."""
+    problems = check_flags(flags, version)
+    if problems:
+        raise PvMigrateFlagsInvalid(problems)
+
+
+def usable_pv_migrate(binary: str, flags: Sequence[str], *,
+                      timeout: float = 10.0) -> PvMigrateVersion:
+    """The installed pv-migrate's version, once it is known to run and to accept ``flags``.
+
+    The one check of pv-migrate before a copy: the preview's (drstack.program.checks), the
+    copy step's check() and its run. Raises PvMigrateFlagsInvalid, or the PvMigrateError of
+    ``detect_version`` (missing, version unreadable, unsupported major).
+    """
+    version = detect_version(binary, timeout=timeout)
+    require_flags_fit(flags, version)
+    return version
 
 
 class _Checker:
@@ -390,7 +382,8 @@ class _Checker:
             self.add(flag, problem, hint.format(strategies=strategies))
             return
         close = difflib.get_close_matches(name, list(self.table), n=1, cutoff=0.75)
-        fix = f"did you mean --{close[0]}?" if close else f"see `pv-migrate --help` for {line} flags"
+        fix = (f"did you mean --{close[0]}?" if close
+               else f"see `pv-migrate --help` for {line} flags")
         self.add(flag, problem, fix)
 
 

@@ -15,10 +15,11 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from drstack.errors import PvMigrateError
 from drstack.pvmigrate.command import Endpoint, build_argv
 from drstack.pvmigrate.version import PvMigrateVersion
 
@@ -28,12 +29,16 @@ LOG_TAIL_LINES = 20
 
 @dataclass(frozen=True)
 class MigrationJob:
+    """One PVC to copy: from where to where."""
+
     source: Endpoint
     dest: Endpoint
 
 
 @dataclass(frozen=True)
 class MigrationResult:
+    """How one copy went: status, exit code, times and its log file."""
+
     source_pvc: str
     dest_pvc: str
     status: Status
@@ -48,7 +53,7 @@ class MigrationResult:
         return self.status == "succeeded"
 
 
-class MigrationFailed(Exception):
+class MigrationFailed(PvMigrateError):
     """At least one PVC copy failed or timed out; the message has each one's log tail."""
 
     def __init__(self, message: str, failures: Sequence[MigrationResult]) -> None:
@@ -74,12 +79,12 @@ def run_migrations(
     argvs = [build_argv(binary, version, j.source, j.dest, extra_flags) for j in jobs]
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
-    run_stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     paths = _log_paths(jobs, log_dir, run_stamp)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pv-migrate") as pool:
         futures = [
             pool.submit(_run_one, job, argv, path, timeout, kill_grace)
-            for job, argv, path in zip(jobs, argvs, paths)
+            for job, argv, path in zip(jobs, argvs, paths, strict=True)
         ]
         return [f.result() for f in futures]
 
@@ -103,6 +108,7 @@ def raise_for_failures(results: Sequence[MigrationResult], direction: str) -> No
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> list[str]:
+    """The last ``lines`` lines of a copy's log, for an error message."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -203,4 +209,4 @@ def _safe(name: str) -> str:
 
 
 def _utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -5,7 +5,7 @@ has ``Version`` set, so ``--version`` prints one line on stdout and exits 0::
 
     pv-migrate version 3.3.0 (commit: 1a2b3c4) (build date: 2025-01-02T03:04:05Z)
 
-(goreleaser fills ``main.version`` with the tag without its ``v``; see flags.py for sources.)
+(goreleaser fills ``main.version`` with the tag without its ``v``; see FLAGS.md for sources.)
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from drstack.errors import PvMigrateError
 
 SUPPORTED_MAJORS: tuple[int, ...] = (1, 2, 3)
 
@@ -33,10 +35,6 @@ _WHERE_TO_GET = (
 )
 
 
-class PvMigrateError(Exception):
-    """pv-migrate cannot be used; the message says why and what to do."""
-
-
 class PvMigrateMissing(PvMigrateError):
     """The pv-migrate executable is not there or cannot be run."""
 
@@ -51,6 +49,8 @@ class PvMigrateUnsupported(PvMigrateError):
 
 @dataclass(frozen=True)
 class PvMigrateVersion:
+    """The installed pv-migrate's version, as it prints it."""
+
     major: int
     text: str  # e.g. "3.3.0", as printed (without a leading "v")
 
@@ -118,7 +118,8 @@ def detect_version(binary: str = "pv-migrate", *, timeout: float = 10.0) -> PvMi
             check=False,
         )
     except (FileNotFoundError, PermissionError) as exc:
-        raise PvMigrateMissing(_missing_message(binary, f"cannot be run ({exc.strerror})")) from None
+        raise PvMigrateMissing(
+            _missing_message(binary, f"cannot be run ({exc.strerror})")) from None
     except OSError as exc:  # e.g. ENOEXEC: not a program for this machine
         raise PvMigrateMissing(_missing_message(binary, f"cannot be run ({exc})")) from None
     except subprocess.TimeoutExpired:

@@ -9,16 +9,17 @@ import urllib3
 from kubernetes import client as k8s
 
 from drstack.cluster.client import ClusterConfigError, connect
-from drstack.config.site import SiteConfig
-from drstack.model import Site
-from tests.fakekube import FakeKubeServer, objects
+from drstack.model import Site, SiteConfig
+from drstack.testing.fakekube import FakeKubeServer, objects
 
 
-def site_for(kubeconfig: str, *, site: Site = Site.SOURCE, context: str | None = "fake") -> SiteConfig:
+def site_for(kubeconfig: str, *, site: Site = Site.SOURCE,
+             context: str | None = "fake") -> SiteConfig:
     return SiteConfig(site=site, kubeconfig=kubeconfig, context=context, namespace="app")
 
 
-def test_path_kubeconfig_reaches_the_cluster(source_cluster: FakeKubeServer, tmp_path: Path) -> None:
+def test_path_kubeconfig_reaches_the_cluster(source_cluster: FakeKubeServer,
+                                             tmp_path: Path) -> None:
     source_cluster.put(objects.namespace("app"))
     path = source_cluster.write_kubeconfig(tmp_path / "kc.yaml")
     api = connect(site_for(str(path)))

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from kubernetes import client as k8s
 
-from drstack import annotations as ann
+from drstack import annotation_keys as ann
 from drstack.cluster.client import connect
 from drstack.cluster.reader import read_site
 from drstack.cluster.retry import ClusterUnavailable, update_with_conflict_retry
-from drstack.config.site import SiteConfig
-from drstack.model import Kind, Lease, LivePvc, LiveWorkload, Site, WorkloadRef
-from tests.fakekube import FakeKubeServer, objects
+from drstack.model import Kind, Lease, LivePvc, LiveWorkload, Site, SiteConfig, WorkloadRef
+from drstack.testing.fakekube import FakeKubeServer, objects
 
 NS = "shop"
 
@@ -35,12 +34,14 @@ def populate(server: FakeKubeServer, ledger: dict[str, str] | None = None, extra
     )
     server.put(objects.deployment("worker", 0, labels={"part-of": "shop"}), namespace=NS)
     server.put(
-        objects.statefulset("db", 2, labels={"part-of": "shop"}, image="pg:16", claim_templates=["data"]),
+        objects.statefulset("db", 2, labels={"part-of": "shop"}, image="pg:16",
+                            claim_templates=["data"]),
         namespace=NS,
     )
     server.put(objects.pvc("uploads"), namespace=NS)
     for i in range(extra):
-        server.put(objects.deployment(f"extra-{i:03d}", 1, labels={"part-of": "shop"}), namespace=NS)
+        server.put(objects.deployment(f"extra-{i:03d}", 1, labels={"part-of": "shop"}),
+                   namespace=NS)
     server.sync_pods(NS)  # creates the StatefulSet's claims, as its controller would
 
 
@@ -57,18 +58,21 @@ def test_snapshots_of_both_sites(
         ann.LEDGER_ACTIVE_SITE: "elsewhere", ann.LEDGER_GENERATION: "x", ann.LEDGER_LEASE: "{oops",
     }))
     dr_cluster.put(objects.pvc("uploads", phase="Pending"), namespace=NS)
-    src_site, dr_site = site_config(source_cluster, Site.SOURCE, tmp_path), site_config(dr_cluster, Site.DR, tmp_path)
+    src_site = site_config(source_cluster, Site.SOURCE, tmp_path)
+    dr_site = site_config(dr_cluster, Site.DR, tmp_path)
 
     src = read_site(connect(src_site), src_site, selector=None, excluded=frozenset())
     dr = read_site(connect(dr_site), dr_site, selector=None, excluded=frozenset())
 
-    assert (src.site, src.namespace, src.namespace_exists, src.reachable) == (Site.SOURCE, NS, True, True)
+    assert (src.site, src.namespace, src.namespace_exists, src.reachable) == (
+        Site.SOURCE, NS, True, True)
     assert src.workloads == (
         LiveWorkload(
             WorkloadRef(Kind.DEPLOYMENT, "web"), 3, original_annotation="3", images=("web:2",),
             claim_names=("uploads",), pod_labels=(("app", "web"),),
         ),
-        LiveWorkload(WorkloadRef(Kind.DEPLOYMENT, "worker"), 0, images=("app:1",), pod_labels=(("app", "worker"),)),
+        LiveWorkload(WorkloadRef(Kind.DEPLOYMENT, "worker"), 0, images=("app:1",),
+                     pod_labels=(("app", "worker"),)),
         LiveWorkload(
             WorkloadRef(Kind.STATEFUL_SET, "db"), 2, images=("pg:16",), claim_templates=("data",),
             pod_labels=(("app", "db"),),
@@ -94,7 +98,8 @@ def test_selector_and_exclusions(source_cluster: FakeKubeServer, tmp_path: Path)
         connect(site), site, selector="part-of=shop",
         excluded=frozenset({WorkloadRef(Kind.DEPLOYMENT, "worker")}),
     )
-    assert [str(w.ref) for w in snap.workloads] == ["Deployment/defaulted", "Deployment/web", "StatefulSet/db"]
+    assert [str(w.ref) for w in snap.workloads] == [
+        "Deployment/defaulted", "Deployment/web", "StatefulSet/db"]
     assert snap.workloads[0].replicas == 1  # Kubernetes' default for an absent spec.replicas
     assert all("labelSelector=part-of" in "&".join(f"{k}={v}" for k, v in r.query.items())
                for r in source_cluster.requests if r.path.endswith(("deployments", "statefulsets")))
@@ -125,7 +130,8 @@ def test_503_burst_is_retried(source_cluster: FakeKubeServer, tmp_path: Path) ->
     site = site_config(source_cluster, Site.SOURCE, tmp_path)
     snap = read_site(connect(site), site, selector=None, excluded=frozenset())
     assert len(snap.workloads) == 3
-    assert [r.status for r in source_cluster.requests if "statefulsets" in r.path] == [503, 503, 503, 200]
+    statefulset_lists = [r.status for r in source_cluster.requests if "statefulsets" in r.path]
+    assert statefulset_lists == [503, 503, 503, 200]
 
 
 def test_refused_connection_past_the_deadline(dr_cluster: FakeKubeServer, tmp_path: Path) -> None:
@@ -142,7 +148,8 @@ def test_refused_connection_past_the_deadline(dr_cluster: FakeKubeServer, tmp_pa
     assert read_site(api, site, selector=None, excluded=frozenset()).namespace_exists
 
 
-def test_conflict_on_update_rereads_then_succeeds(source_cluster: FakeKubeServer, tmp_path: Path) -> None:
+def test_conflict_on_update_rereads_then_succeeds(source_cluster: FakeKubeServer,
+                                                  tmp_path: Path) -> None:
     populate(source_cluster)
     site = site_config(source_cluster, Site.SOURCE, tmp_path)
     core = k8s.CoreV1Api(connect(site))

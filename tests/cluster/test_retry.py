@@ -32,7 +32,8 @@ class FakeClock:
 
 
 def api_error(status: int, retry_after: str | None = None) -> ApiException:
-    error = ApiException(status=status, reason={429: "Too Many Requests", 503: "Service Unavailable"}.get(status, "Error"))
+    reasons = {429: "Too Many Requests", 503: "Service Unavailable"}
+    error = ApiException(status=status, reason=reasons.get(status, "Error"))
     error.headers = {"Retry-After": retry_after} if retry_after else {}
     error.body = '{"kind":"Status","message":"BODY-SHOULD-NOT-SHOW"}'
     return error
@@ -59,7 +60,8 @@ def test_transient_errors_are_retried_with_growing_capped_delays() -> None:
 
 def test_retry_after_is_honoured_and_capped() -> None:
     clock = FakeClock()
-    call(failing([api_error(429, "3"), api_error(429, "600")]), what="x", sleep=clock.sleep, clock=clock, deadline=100)
+    call(failing([api_error(429, "3"), api_error(429, "600")]), what="x", sleep=clock.sleep,
+         clock=clock, deadline=100)
     assert clock.sleeps == [3.0, 30.0]
 
 
@@ -79,7 +81,8 @@ def test_deadline_gives_cluster_unavailable_with_a_short_message() -> None:
         raise api_error(503)
 
     with pytest.raises(ClusterUnavailable) as exc:
-        call(always, what="list deployments in namespace app on site dr", deadline=5, sleep=clock.sleep, clock=clock)
+        call(always, what="list deployments in namespace app on site dr", deadline=5,
+             sleep=clock.sleep, clock=clock)
     message = str(exc.value)
     assert message.startswith("list deployments in namespace app on site dr: gave up after")
     assert f"{exc.value.attempts} attempts" in message and "HTTP 503 Service Unavailable" in message
@@ -124,7 +127,8 @@ def test_conflict_rereads_and_reapplies() -> None:
         store.update(obj)
         return dict(store)
 
-    result = update_with_conflict_retry(read, lambda o: {**o, "value": o["value"] + 10}, write, what="ns app")
+    result = update_with_conflict_retry(read, lambda o: {**o, "value": o["value"] + 10}, write,
+                                        what="ns app")
     assert result["value"] == 11 and reads == [1, 2]
 
 

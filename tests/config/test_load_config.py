@@ -63,8 +63,10 @@ def test_values_as_pulumi_passes_them_are_read(raw):
     raw |= {"sourceContext": "prod-admin", "drContext": "dr-east", "strategy": "warm",
             "readinessTimeout": "90s", "drainTimeout": "1h30m", "migrationTimeout": "45",
             "assumeActiveSite": "source", "oldSiteUnreachable": "true", "breakLease": "false",
-            "migrationConcurrency": "4", "pvMigrateFlags": "--strategies mnt2,svc -i --helm-set 'a=b c'",
-            "workloadSelector": "app.kubernetes.io/part-of=shop", "pvMigratePath": "/opt/pv-migrate"}
+            "migrationConcurrency": "4",
+            "pvMigrateFlags": "--strategies mnt2,svc -i --helm-set 'a=b c'",
+            "workloadSelector": "app.kubernetes.io/part-of=shop",
+            "pvMigratePath": "/opt/pv-migrate"}
     cfg = load(raw)
     assert (cfg.source.context, cfg.dr.context) == ("prod-admin", "dr-east")
     assert cfg.strategy is Strategy.WARM

@@ -1,7 +1,7 @@
 """Fault tests: bad input, API faults, secrets and pv-migrate failures (issue 4, "Safe on the
 worst day"). FAULTS.md in this folder lists every fault injected and the test that covers it.
 
-Shared here: names for tests.program.harness.execute (the real ``__main__.py`` under Pulumi's
+Shared here: names for drstack.testing.harness.execute (the real ``__main__.py`` under Pulumi's
 mocks, keeping what was declared and logged when the program fails, each registration's wire
 form, and config keys marked secret as ``pulumi config set --secret`` does).
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from tests.program import harness
-from tests.program.harness import Registration
+from drstack.testing import harness
+from drstack.testing.harness import Registration
 
 # Pulumi's wire signature of a secret value: {SIG_KEY: SECRET_SIG, "value": ...}.
 SIG_KEY = rpc._special_sig_key  # "4dabf18193072939515e22adb298388d"
@@ -28,7 +28,7 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 DYNAMIC = "pulumi-python:dynamic"  # type prefix: pulumi-python:dynamic/drstack:DrainGate
 
 
-# The program runner of tests/program/harness.py: execute() returns (not raises) the error and
+# The program runner of drstack/testing/harness.py: execute() returns (not raises) the error and
 # keeps each registration's wire form.
 Captured = harness.ProgramRun
 run = harness.execute

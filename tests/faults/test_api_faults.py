@@ -1,16 +1,15 @@
 """Kubernetes API faults on the real wire: 5xx bursts, 429 with Retry-After, latency, refused
 connections, for drstack's own calls (the program's reader and the dynamic gates).
 
-The fake servers inject the faults (tests/fakekube/server.py); drstack talks to them with the real
+The fake servers inject the faults (drstack/testing/fakekube); drstack talks to them with the real
 ``kubernetes`` client over HTTP, so the retry layer is exercised as it would be in a cluster.
 """
 
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pulumi
@@ -20,13 +19,18 @@ import yaml
 import drstack.cluster.client as cluster_client
 import drstack.cluster.reader as cluster_reader
 from drstack.cluster.retry import ClusterUnavailable
-from drstack.providers import SKIPPED, DrainGateProvider, PvcMigrationProvider, ReadinessGateProvider
+from drstack.providers import (
+    SKIPPED,
+    DrainGateProvider,
+    PvcMigrationProvider,
+    ReadinessGateProvider,
+)
+from drstack.testing.fakekube import FakeKubeServer, objects
+from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 from tests.faults import K8S_PROVIDER, dynamic, run, write_paths
-from tests.fakekube import FakeKubeServer, objects
-from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
-from tests.providers.conftest import DR_NS as GATE_DR_NS
-from tests.providers.conftest import SOURCE_NS as GATE_SOURCE_NS
-from tests.providers.conftest import Sites, configured, sites  # noqa: F401 (fixture)
+from tests.providers.sites import DR_NS as GATE_DR_NS
+from tests.providers.sites import SOURCE_NS as GATE_SOURCE_NS
+from tests.providers.sites import Sites, configured
 
 # ---- the program (reader) -------------------------------------------------------------------
 
@@ -169,13 +173,8 @@ def test_new_site_refusing_fails_without_offering_the_disaster_flag(after_cutove
 
 
 def test_a_short_refusal_while_reading_is_ridden_out(after_cutover, source_cluster, dr_cluster):
-    dr_cluster.refuse_connections()
-    reopen = threading.Timer(0.5, dr_cluster.accept_connections)
-    reopen.start()
-    try:
-        assert_plans_the_failback(after_cutover)
-    finally:
-        reopen.join()
+    dr_cluster.refuse_connections(for_seconds=0.5)
+    assert_plans_the_failback(after_cutover)
 
 
 # ---- disaster cutover: the old site declared unreachable ------------------------------------
@@ -275,40 +274,30 @@ def ready_props(**over: Any) -> dict:
     return {**base, **over}
 
 
-@pytest.fixture
-def timers() -> Iterator[list[threading.Timer]]:
-    started: list[threading.Timer] = []
-    yield started
-    for t in started:
-        t.cancel()
-        t.join(timeout=5)
-
-
-def at(timers: list[threading.Timer], delay: float, fn) -> None:
-    timer = threading.Timer(delay, fn)
-    timer.start()
-    timers.append(timer)
-
-
-def _refuse_for_half_a_second(server: FakeKubeServer, timers: list[threading.Timer]) -> None:
-    server.refuse_connections()
-    at(timers, 0.5, server.accept_connections)
-
-
 FAULTS = {
-    "503 burst": lambda s, _: s.fail_next(4, 503, method="GET"),
-    "429 retry-after": lambda s, _: s.fail_next(2, 429, method="GET", retry_after=0.2),
-    "refused 0.5s": _refuse_for_half_a_second,
+    "503 burst": lambda s: s.fail_next(4, 503, method="GET"),
+    "429 retry-after": lambda s: s.fail_next(2, 429, method="GET", retry_after=0.2),
+    "refused 0.5s": lambda s: s.refuse_connections(for_seconds=0.5),
 }
 
 
+def fault_mid_poll(server: FakeKubeServer, fault: str, then: Callable[[], None]) -> None:
+    """After the gate's first request, inject ``fault``; once two more answers got through it,
+    ``then`` (the test playing the controller). Counted in requests, so the same on any machine."""
+
+    def inject() -> None:
+        FAULTS[fault](server)
+        server.after_requests(2, then, status=200)
+
+    server.after_requests(1, inject)
+
+
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_drain_gate_rides_out_a_fault_mid_poll_and_still_finishes(fault, sites: Sites, timers):
+def test_drain_gate_rides_out_a_fault_mid_poll_and_still_finishes(fault, sites: Sites):
     src = sites.source
     src.put(objects.pod("web-7d9f8b6c5d-abcde", {"app": "web"}), GATE_SOURCE_NS)
     provider = configured(DrainGateProvider, sites.config)
-    at(timers, 0.15, lambda: FAULTS[fault](src, timers))  # while the gate polls
-    at(timers, 0.3, lambda: src.delete("Pod", GATE_SOURCE_NS, "web-7d9f8b6c5d-abcde"))
+    fault_mid_poll(src, fault, lambda: src.delete("Pod", GATE_SOURCE_NS, "web-7d9f8b6c5d-abcde"))
     outs = provider.create(drain_props()).outs
     assert outs["result"] == "drained"
     assert outs["podsAtStart"] == ["web-7d9f8b6c5d-abcde"]
@@ -324,14 +313,12 @@ def test_drain_gate_rides_out_a_fault_mid_poll_and_still_finishes(fault, sites: 
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_readiness_gate_rides_out_a_fault_mid_poll_and_still_finishes(fault, sites: Sites,
-                                                                      timers):
+def test_readiness_gate_rides_out_a_fault_mid_poll_and_still_finishes(fault, sites: Sites):
     dr = sites.dr
     dr.put(objects.deployment("web", 2), GATE_DR_NS)
     dr.put(objects.statefulset("db", 1, claim_templates=["data"]), GATE_DR_NS)
     provider = configured(ReadinessGateProvider, sites.config)
-    at(timers, 0.15, lambda: FAULTS[fault](dr, timers))
-    at(timers, 0.3, lambda: dr.make_ready(GATE_DR_NS))
+    fault_mid_poll(dr, fault, lambda: dr.make_ready(GATE_DR_NS))
     outs = provider.create(ready_props()).outs
     assert outs["result"] == "ready"
     assert set(outs["readySeconds"]) == {"Deployment/web", "StatefulSet/db"}
@@ -345,12 +332,11 @@ def test_readiness_gate_rides_out_a_fault_mid_poll_and_still_finishes(fault, sit
     assert write_paths(sites.source, sites.dr) == []
 
 
-def test_drain_gate_on_a_cluster_that_stays_down_fails_clearly_near_its_timeout(sites: Sites,
-                                                                                timers):
+def test_drain_gate_on_a_cluster_that_stays_down_fails_clearly_near_its_timeout(sites: Sites):
     src = sites.source
     src.put(objects.pod("web-7d9f8b6c5d-abcde", {"app": "web"}), GATE_SOURCE_NS)
     provider = configured(DrainGateProvider, sites.config)
-    at(timers, 0.2, src.refuse_connections)  # mid-poll, for good
+    src.after_requests(1, src.refuse_connections)  # mid-poll, for good
     started = time.monotonic()
     with pytest.raises(ClusterUnavailable) as caught:
         provider.create(drain_props(timeoutSeconds=1.5))
@@ -362,12 +348,12 @@ def test_drain_gate_on_a_cluster_that_stays_down_fails_clearly_near_its_timeout(
 
 
 def test_readiness_gate_on_a_cluster_that_stays_down_fails_clearly_near_its_timeout(
-        sites: Sites, timers):
+        sites: Sites):
     dr = sites.dr
     dr.put(objects.deployment("web", 2), GATE_DR_NS)
     dr.put(objects.statefulset("db", 1, claim_templates=["data"]), GATE_DR_NS)
     provider = configured(ReadinessGateProvider, sites.config)
-    at(timers, 0.2, dr.refuse_connections)
+    dr.after_requests(1, dr.refuse_connections)  # mid-poll, for good
     started = time.monotonic()
     with pytest.raises(ClusterUnavailable) as caught:
         provider.create(ready_props(timeoutSeconds=1.5))
@@ -378,7 +364,7 @@ def test_readiness_gate_on_a_cluster_that_stays_down_fails_clearly_near_its_time
     assert elapsed < 1.5 + 1.5, f"the gate overran its 1.5 s timeout: {elapsed:.1f}s"
 
 
-def test_gates_only_read(sites: Sites, timers):
+def test_gates_only_read(sites: Sites):
     """409 handling applies to writes; the gates (like the program's reader) never write."""
     sites.source.conflict_next(5)
     sites.dr.conflict_next(5)

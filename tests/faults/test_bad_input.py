@@ -17,14 +17,14 @@ import pulumi
 import pytest
 import yaml
 
-from drstack import annotations
+from drstack import annotation_keys
 from drstack.providers import PvcMigrationProvider
+from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from drstack.testing.fakekube import FakeKubeServer
+from drstack.testing.fakekube import objects as k8s
+from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 from tests.faults import dynamic, run, write_paths
-from tests.fakekube import FakeKubeServer
-from tests.fakekube import objects as k8s
-from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
-from tests.providers.conftest import configured
-from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from tests.providers.sites import configured
 
 Setup = Callable[[dict[str, Any], FakeKubeServer, FakeKubeServer, Path], dict[str, Any]]
 
@@ -55,7 +55,7 @@ def with_worker_annotation(value: str, override: str | None = None,
         on_source = value if other_site_value is None else other_site_value
         for server, ns, note in ((source, SOURCE_NS, on_source), (dr, DR_NS, value)):
             server.put(k8s.deployment("worker", 0,
-                                      annotations={annotations.ORIGINAL_REPLICAS: note}), ns)
+                                      annotations={annotation_keys.ORIGINAL_REPLICAS: note}), ns)
         if override is not None:
             return {**config, "replicaOverrides": [override]}
         return config

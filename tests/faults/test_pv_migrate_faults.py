@@ -17,11 +17,11 @@ import pytest
 import drstack.providers.pvc_migration as pvc_migration
 from drstack.providers import MigrationNotStarted, PvcMigrationProvider
 from drstack.pvmigrate import MigrationFailed
+from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from drstack.testing.fakekube import FakeKubeServer
+from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 from tests.faults import dynamic, run, write_paths
-from tests.fakekube import FakeKubeServer
-from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
-from tests.providers.conftest import Sites, configured, sites  # noqa: F401 (fixture)
-from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from tests.providers.sites import Sites, configured
 
 PAIRS = [{"source": "data-db-0", "dr": "data-db-0"}, {"source": "web-data", "dr": "web-data-dr"}]
 

@@ -27,6 +27,9 @@ from drstack.providers import (
     ReadinessTimeout,
 )
 from drstack.pvmigrate import MigrationFailed
+from drstack.testing.fake_pvmigrate import write_fake_pvmigrate
+from drstack.testing.fakekube import FakeKubeServer, objects
+from drstack.testing.scenario import DR_NS, SOURCE_NS, ledger, populate
 from tests.faults import (
     K8S_PROVIDER,
     SECRET_SIG,
@@ -37,10 +40,7 @@ from tests.faults import (
     run,
     without_secrets,
 )
-from tests.fakekube import FakeKubeServer, objects
-from tests.program.scenario import DR_NS, SOURCE_NS, ledger, populate
-from tests.providers.conftest import configured
-from tests.pvmigrate.fake_pvmigrate import write_fake_pvmigrate
+from tests.providers.sites import configured
 
 KUBECONFIG_KEYS = ("sourceKubeconfig", "drKubeconfig")
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from drstack.config import SiteConfig, StackConfig, Strategy
-from drstack.model import Ledger, LivePvc, LiveWorkload, Site, SiteSnapshot, WorkloadRef
+from drstack.model import (
+    Ledger,
+    LivePvc,
+    LiveWorkload,
+    Site,
+    SiteConfig,
+    SiteSnapshot,
+    StackConfig,
+    Strategy,
+    WorkloadRef,
+)
 
 NOW = "2024-05-01T12:00:00Z"
 EARLIER = "2024-04-01T08:00:00Z"
@@ -17,8 +26,9 @@ def ref(text: str) -> WorkloadRef:
     return WorkloadRef.parse(text if "/" in text else f"Deployment/{text}")
 
 
-def wl(name: str, replicas: int = 0, ann: str | None = None, *, images: tuple[str, ...] = ("app:1",),
-       claims: tuple[str, ...] = (), templates: tuple[str, ...] = ()) -> LiveWorkload:
+def wl(name: str, replicas: int = 0, ann: str | None = None, *,
+       images: tuple[str, ...] = ("app:1",), claims: tuple[str, ...] = (),
+       templates: tuple[str, ...] = ()) -> LiveWorkload:
     return LiveWorkload(ref=ref(name), replicas=replicas, original_annotation=ann, images=images,
                         claim_names=claims, claim_templates=templates,
                         pod_labels=(("app", ref(name).name),))

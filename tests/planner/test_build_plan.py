@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drstack.config import Strategy
+from drstack.model import Strategy
 from drstack.planner import Phase, Plan, PlanError, PvcPair, Step, Transition, build_plan
 
 from .snapshots import DR, EARLIER, NOW, SOURCE, config, ledger, pvc, snap, snaps, wl
@@ -124,7 +124,8 @@ def test_first_failback_after_a_dr_syncer_cutover_restores_source():
 
 def test_dr_syncer_flaw_failback_without_earlier_cutover_does_not_leave_source_at_zero():
     # DR-Syncer's Failback with no cutover before it scales source to 0 for lack of an annotation.
-    snapshots = snaps(snap(SOURCE, wl("web", 4), wl("api", 2)), snap(DR, wl("web", 0), wl("api", 0)))
+    snapshots = snaps(snap(SOURCE, wl("web", 4), wl("api", 2)),
+                      snap(DR, wl("web", 0), wl("api", 0)))
     plan = plan_for(config(SOURCE), snapshots)
     assert plan.transition is Transition.NONE
     assert counts(plan) == {"api": (2, 0), "web": (4, 0)}
@@ -256,7 +257,8 @@ def test_an_override_for_an_unknown_workload_is_an_error():
 
 def test_all_plan_problems_are_reported_at_once():
     error = plan_error(config(DR, overrides={"ghost": 1}),
-                       snaps(snap(SOURCE, wl("web", 0, "x"), wl("lonely", 1), led=ledger(SOURCE, 1)),
+                       snaps(snap(SOURCE, wl("web", 0, "x"), wl("lonely", 1),
+                                  led=ledger(SOURCE, 1)),
                              snap(DR, wl("web", 0), led=ledger(SOURCE, 1))))
     assert len(error.problems) == 3  # lonely unpaired, ghost unknown, web has no original
     assert "3 problem(s)" in str(error)
@@ -271,7 +273,8 @@ def test_different_images_on_the_two_sites_warn():
 
 
 def test_a_missing_namespace_or_an_unreadable_active_site_stops_the_plan():
-    error = plan_error(config(DR), snaps(snap(SOURCE, wl("web", 1)), snap(DR, namespace_exists=False)))
+    error = plan_error(config(DR),
+                       snaps(snap(SOURCE, wl("web", 1)), snap(DR, namespace_exists=False)))
     assert "'shop-dr' does not exist on site dr" in str(error)
     assert "drstack:drNamespace" in str(error)
     error = plan_error(config(DR, old_site_unreachable=True),
@@ -380,7 +383,8 @@ def test_copy_pairs_claims_by_equal_name_and_skips_claims_no_workload_mounts():
     (False, True, SOURCE, True),
 ])
 def test_copy_follows_the_directions_flag(migrate, reverse, active, expect_copy):
-    snapshots = with_claims(("uploads",), ("uploads",), ["uploads"], ["uploads"], active=active.other)
+    snapshots = with_claims(("uploads",), ("uploads",), ["uploads"], ["uploads"],
+                            active=active.other)
     copy = plan_for(config(active, migrate=migrate, reverse=reverse), snapshots).copy
     if expect_copy:
         assert copy.pairs == (PvcPair("uploads", "uploads"),)
@@ -418,7 +422,8 @@ def test_a_claim_without_counterpart_stops_the_plan_and_points_at_pvc_map():
 
 @pytest.mark.parametrize("site", [SOURCE, DR])
 def test_an_unbound_claim_on_either_side_stops_the_plan(site):
-    snapshots = with_claims(("data",), ("data",), ["data"], ["data"], phases={(site, "data"): "Pending"})
+    snapshots = with_claims(("data",), ("data",), ["data"], ["data"],
+                            phases={(site, "data"): "Pending"})
     [problem] = plan_error(config(DR, migrate=True), snapshots).problems
     assert f"PVC data on {site} is Pending, not Bound" in problem
 
@@ -448,7 +453,8 @@ def test_old_site_unreachable_switches_without_touching_it(led):
     assert plan.untouched_sites == frozenset({SOURCE})
     assert not plan.touches(SOURCE)
     assert all(step.site is DR for step in plan.steps)
-    assert [s.phase for s in plan.steps if s.phase is not Phase.COPY] == [Phase.SCALE_UP, Phase.READY]
+    assert [s.phase for s in plan.steps if s.phase is not Phase.COPY] == [
+        Phase.SCALE_UP, Phase.READY]
     assert counts(plan) == {"db": (0, 1), "web": (0, 3)}
     assert plan.copy.pairs == () and "unreachable" in plan.copy.skipped_because
     assert plan.ledger.generation == (5 if led else 1)
@@ -483,7 +489,8 @@ def test_fencing_without_a_ledger_records_the_fencing_time():
     snapshots = snaps(snap(SOURCE, wl("web", 3)), snap(DR, wl("web", 3)))
     plan = plan_for(config(DR, assume=DR), snapshots)
     assert plan.fencing
-    assert (plan.ledger.generation, plan.ledger.transition, plan.ledger.fenced_at) == (1, "adopt", NOW)
+    assert (plan.ledger.generation, plan.ledger.transition, plan.ledger.fenced_at) == (
+        1, "adopt", NOW)
 
 
 def test_no_fencing_when_the_passive_site_is_at_zero_and_earlier_fencing_is_kept():
@@ -498,7 +505,8 @@ def test_a_switch_keeps_the_earlier_fencing_time():
     snapshots = snaps(snap(SOURCE, wl("web", 0), led=ledger(DR, 5, fenced_at=EARLIER)),
                       snap(DR, wl("web", 3), led=ledger(DR, 5, fenced_at=EARLIER)))
     plan = plan_for(config(SOURCE), snapshots)
-    assert (plan.ledger.generation, plan.ledger.switched_at, plan.ledger.fenced_at) == (6, NOW, EARLIER)
+    assert (plan.ledger.generation, plan.ledger.switched_at, plan.ledger.fenced_at) == (
+        6, NOW, EARLIER)
 
 
 def test_an_unreachable_passive_site_is_never_fenced():

@@ -10,7 +10,8 @@ from .snapshots import DR, SOURCE, ledger, snap, snaps, wl
 
 
 def last(snapshots, *, active=DR, assume=None, unreachable=False):
-    return find_last_active(snapshots, active=active, assume=assume, old_site_unreachable=unreachable)
+    return find_last_active(snapshots, active=active, assume=assume,
+                            old_site_unreachable=unreachable)
 
 
 @pytest.mark.parametrize("source_led, dr_led, expect", [
@@ -22,10 +23,11 @@ def last(snapshots, *, active=DR, assume=None, unreachable=False):
 ])
 def test_the_highest_generation_wins_whatever_runs(source_led, dr_led, expect):
     # Both sites run: without a ledger that would be ambiguous.
-    result = last(snaps(snap(SOURCE, wl("web", 1), led=source_led), snap(DR, wl("web", 1), led=dr_led)))
+    result = last(snaps(snap(SOURCE, wl("web", 1), led=source_led),
+                        snap(DR, wl("web", 1), led=dr_led)))
     assert result.error is None
     assert result.site is expect
-    assert result.ledger.generation == max(l.generation for l in (source_led, dr_led) if l)
+    assert result.ledger.generation == max(led.generation for led in (source_led, dr_led) if led)
 
 
 def test_a_ledger_on_an_unreachable_site_is_not_read():

@@ -7,8 +7,7 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drstack.config import Strategy
-from drstack.model import Kind, Ledger, LiveWorkload, Site, WorkloadRef
+from drstack.model import Kind, Ledger, LiveWorkload, Site, Strategy, WorkloadRef
 from drstack.planner import Phase, Plan, PlanError, Transition, build_plan
 from drstack.planner.originals import parse_annotation
 
@@ -48,7 +47,8 @@ def scenarios(draw):
     overrides = {r.name: draw(st.integers(0, 5)) for r in refs if draw(st.booleans())}
     cfg = config(active, strategy=draw(st.sampled_from(list(Strategy))),
                  assume=draw(st.sampled_from([None, SOURCE, DR])),
-                 overrides={f"{r.kind}/{r.name}": overrides[r.name] for r in refs if r.name in overrides},
+                 overrides={f"{r.kind}/{r.name}": overrides[r.name]
+                            for r in refs if r.name in overrides},
                  old_site_unreachable=unreachable)
     snapshots = snaps(
         snap(SOURCE, *sites[SOURCE], led=led_source, reachable=not (unreachable and active is DR)),

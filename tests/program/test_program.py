@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from drstack import annotations
-from tests.program.harness import ProgramRun, run_program
-from tests.program.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
+from drstack import annotation_keys
+from drstack.testing.harness import ProgramRun, run_program
+from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 
 DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
 STATEFULSET_PATCH = "kubernetes:apps/v1:StatefulSetPatch"
@@ -46,7 +46,7 @@ def test_failback_declares_old_site_down_then_new_site_up_at_the_recorded_counts
     assert replicas_of(patch(run, "source", "statefulset", "db")) == 1
     # The original is recorded on both sites, so the next cutover knows it too.
     web_dr = patch(run, "dr", "deployment", "web").inputs["metadata"]
-    assert web_dr["annotations"][annotations.ORIGINAL_REPLICAS] == "5"
+    assert web_dr["annotations"][annotation_keys.ORIGINAL_REPLICAS] == "5"
     assert web_dr["namespace"] == DR_NS
     assert patch(run, "source", "deployment", "web").inputs["metadata"]["namespace"] == SOURCE_NS
 
@@ -72,7 +72,8 @@ def test_failback_order_is_enforced_by_dependency_edges(after_cutover):
 
 
 def test_cutover_is_the_mirror_image(source_cluster, dr_cluster, tmp_path):
-    populate(source_cluster, SOURCE_NS, deployments={"web": 3}, ledger_annotations=ledger("source", 2))
+    populate(source_cluster, SOURCE_NS, deployments={"web": 3},
+             ledger_annotations=ledger("source", 2))
     populate(dr_cluster, DR_NS, deployments={"web": 0}, ledger_annotations=ledger("source", 2))
     run = run_program(base_config(source_cluster, dr_cluster, tmp_path), stack="dr")
 
@@ -120,10 +121,10 @@ def test_switch_writes_a_new_ledger_generation_on_both_sites_last(after_cutover)
                for r in run.of_type(NAMESPACE_PATCH)}
     assert set(ledgers) == {SOURCE_NS, DR_NS}
     for notes in ledgers.values():
-        assert notes[annotations.LEDGER_ACTIVE_SITE] == "source"
-        assert notes[annotations.LEDGER_GENERATION] == "5"
-        assert notes[annotations.LEDGER_STACK] == "source"
-        assert notes[annotations.LEDGER_TRANSITION] == "failback"
+        assert notes[annotation_keys.LEDGER_ACTIVE_SITE] == "source"
+        assert notes[annotation_keys.LEDGER_GENERATION] == "5"
+        assert notes[annotation_keys.LEDGER_STACK] == "source"
+        assert notes[annotation_keys.LEDGER_TRANSITION] == "failback"
 
 
 def test_one_provider_per_site_with_a_stable_cluster_identifier(after_cutover):
@@ -201,7 +202,7 @@ def test_bad_config_fails_with_every_problem_and_declares_nothing(source_cluster
 
 
 def test_a_workload_on_one_site_only_fails_the_preview_naming_it(after_cutover, source_cluster):
-    from tests.fakekube import objects as k8s
+    from drstack.testing.fakekube import objects as k8s
 
     source_cluster.put(k8s.deployment("cron", 1), SOURCE_NS)
     with pytest.raises(pulumi.RunError, match="Deployment/cron exists on source but not on dr"):
@@ -228,17 +229,16 @@ def test_the_switch_takes_the_lease_first_and_the_ledger_releases_it(after_cutov
                                                                          "dr": DR_NS}
     assert lease.dependencies == []
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
-        assert ledger_patch.inputs["metadata"]["annotations"][annotations.LEDGER_LEASE] == ""
+        assert ledger_patch.inputs["metadata"]["annotations"][annotation_keys.LEDGER_LEASE] == ""
 
 
 def test_a_lease_held_by_the_other_stack_stops_the_preview_naming_the_holder(after_cutover,
                                                                             dr_cluster):
-    from drstack.lease import encode_lease
     from drstack.model import Lease, Site
 
     namespace = dr_cluster.get("namespaces", None, DR_NS)
     held = Lease("dr", "2026-11-26T09:00:00+00:00", "cutover#5", Site.SOURCE)
-    namespace["metadata"]["annotations"][annotations.LEDGER_LEASE] = encode_lease(held)
+    namespace["metadata"]["annotations"][annotation_keys.LEDGER_LEASE] = held.encode()
     dr_cluster.put(namespace)
 
     with pytest.raises(pulumi.RunError) as raised:
@@ -254,7 +254,7 @@ def test_a_lease_held_by_the_other_stack_stops_the_preview_naming_the_holder(aft
 @pytest.fixture
 def failback_with_data(source_cluster, dr_cluster, tmp_path):
     """DR serves; its db StatefulSet and web Deployment wrote data that must come back."""
-    from tests.pvmigrate.fake_pvmigrate import write_fake_pvmigrate
+    from drstack.testing.fake_pvmigrate import write_fake_pvmigrate
 
     pvcs = ("web-data", "data-db-0")
     populate(source_cluster, SOURCE_NS, deployments={"web": 0}, statefulsets={"db": 0},
@@ -341,20 +341,19 @@ def test_a_returned_old_site_is_fenced_first_and_the_fencing_recorded(source_clu
     assert patch(run, "dr", "deployment", "web").dependencies == [run.named("source-drain").urn]
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
         notes = ledger_patch.inputs["metadata"]["annotations"]
-        assert notes[annotations.LEDGER_ACTIVE_SITE] == "dr"
-        assert notes[annotations.LEDGER_GENERATION] == "5"
-        assert notes[annotations.LEDGER_FENCED_AT]
+        assert notes[annotation_keys.LEDGER_ACTIVE_SITE] == "dr"
+        assert notes[annotation_keys.LEDGER_GENERATION] == "5"
+        assert notes[annotation_keys.LEDGER_FENCED_AT]
 
 
 def test_going_back_after_a_failed_failback_restores_dr_from_the_recorded_originals(
         source_cluster, dr_cluster, tmp_path):
-    from drstack.lease import encode_lease
     from drstack.model import Lease, Site
 
     # The failback scaled DR to 0 (writing the originals on both sites), then its readiness
     # gate failed: source is at 0 too, the ledger still says dr, source's lease is still held.
-    lease = {annotations.LEDGER_LEASE: encode_lease(
-        Lease("source", "2026-11-26T09:00:00+00:00", "failback#5", Site.DR))}
+    lease = {annotation_keys.LEDGER_LEASE:
+             Lease("source", "2026-11-26T09:00:00+00:00", "failback#5", Site.DR).encode()}
     populate(source_cluster, SOURCE_NS, deployments={"web": 0}, originals={"web": "5"},
              ledger_annotations={**ledger("dr", 4), **lease})
     populate(dr_cluster, DR_NS, deployments={"web": 0}, originals={"web": "5"},

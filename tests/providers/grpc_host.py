@@ -42,7 +42,7 @@ def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
 
 
 def config_struct(config: Mapping[str, str], secret_keys: Iterable[str] = ()) -> struct_pb2.Struct:
-    """Configure's args as the engine sends them: full key -> value, secrets in the secret wrapper."""
+    """Configure's args as the engine sends them: full key -> value, secrets wrapped."""
     secrets = set(secret_keys)
     struct = struct_pb2.Struct()
     struct.update({

@@ -8,11 +8,19 @@ import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from drstack.providers import SKIPPED, DrainGateProvider, DrainTimeout, ProviderNotConfigured
-from tests.fakekube import objects
-from tests.providers.conftest import SOURCE_NS, Sites, configured
+from drstack.providers import (
+    SKIPPED,
+    DrainGateProvider,
+    DrainSpec,
+    DrainTimeout,
+    ProviderNotConfigured,
+)
+from drstack.testing.fakekube import objects
+from tests.providers.sites import SOURCE_NS, Sites, configured
 
 WEB = {"kind": "Deployment", "name": "web", "podLabels": {"app": "web"}}
+# The pods go after the gate's sixth poll (one pod LIST each, 0.05 s apart): >= 0.3 s of waiting.
+POLLS_WHILE_PODS_RUN = 6
 DB = {"kind": "StatefulSet", "name": "db", "podLabels": {"app": "db"}}
 
 
@@ -35,15 +43,20 @@ def put_pods(sites: Sites) -> None:
     src.put(objects.pod("web-evicted", {"app": "web"}, phase="Failed"), SOURCE_NS)
 
 
-def test_passes_when_pods_go_mid_wait(sites: Sites, later) -> None:
-    put_pods(sites)
-    provider = configured(DrainGateProvider, sites.config)
+def blocking_pods_go_after_polls(sites: Sites, polls: int) -> None:
+    """Play the controllers: the blocking pods go once the gate has polled ``polls`` times."""
 
     def controller() -> None:
         for name in ("web-7d9f8b6c5d-abcde", "db-0", "debug"):
             sites.source.delete("Pod", SOURCE_NS, name)
 
-    later(0.3, controller)
+    sites.source.after_requests(polls, controller)
+
+
+def test_passes_when_pods_go_mid_wait(sites: Sites) -> None:
+    put_pods(sites)
+    provider = configured(DrainGateProvider, sites.config)
+    blocking_pods_go_after_polls(sites, POLLS_WHILE_PODS_RUN)
     result = provider.create(props())
     outs = result.outs
     assert outs["result"] == "drained"
@@ -53,16 +66,16 @@ def test_passes_when_pods_go_mid_wait(sites: Sites, later) -> None:
     assert result.id
 
 
-def test_one_pod_list_per_poll(sites: Sites, later) -> None:
+def test_one_pod_list_per_poll(sites: Sites) -> None:
     put_pods(sites)
     provider = configured(DrainGateProvider, sites.config)
-    later(0.3, lambda: [sites.source.delete("Pod", SOURCE_NS, n)
-                        for n in ("web-7d9f8b6c5d-abcde", "db-0", "debug")])
+    blocking_pods_go_after_polls(sites, POLLS_WHILE_PODS_RUN)
     sites.clear_logs()
     outs = provider.update("id", props(), props()).outs
     requests = sites.source.requests
-    assert {(r.method, r.path) for r in requests} == {("GET", f"/api/v1/namespaces/{SOURCE_NS}/pods")}
-    # Polls every 0.05 s for ~0.3 s: one LIST each, not one per workload or claim.
+    pods_path = f"/api/v1/namespaces/{SOURCE_NS}/pods"
+    assert {(r.method, r.path) for r in requests} == {("GET", pods_path)}
+    # Polls every 0.05 s until the pods go: one LIST each, not one per workload or claim.
     polls = outs["waitedSeconds"] / 0.05
     assert 2 <= len(requests) <= polls + 2
     assert sites.dr.requests == []
@@ -134,12 +147,19 @@ def test_pickled_provider_carries_no_config(sites: Sites) -> None:
 
 
 def test_workloads_without_match_labels_are_matched_by_pod_name() -> None:
-    from drstack.providers.drain_gate import blocking_pods, parse_drain
+    from drstack.providers.drain_gate import blocking_pods
 
-    spec, inputs = parse_drain(props(claims=[], workloads=[
+    spec, inputs = DrainSpec.from_props(props(claims=[], workloads=[
         {"kind": "Deployment", "name": "web", "podLabels": {}},
         {"kind": "StatefulSet", "name": "db", "podLabels": {}}]))
     assert inputs.failures == []
     pods = [objects.pod(name, {"x": "y"}) for name in
             ("web-7d9f8b6c5-x2k4p", "db-0", "db-1", "webhook-0", "web-admin", "dbx-0")]
     assert [p.name for p in blocking_pods(pods, spec)] == ["db-0", "db-1", "web-7d9f8b6c5-x2k4p"]
+
+
+def test_the_spec_reads_back_what_it_writes() -> None:
+    spec, inputs = DrainSpec.from_props(props())
+    assert inputs.failures == [] and not inputs.incomplete
+    assert spec.to_props() == props()
+    assert DrainSpec.from_props(spec.to_props())[0] == spec

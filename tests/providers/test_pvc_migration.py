@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from drstack.providers import SKIPPED, MigrationNotStarted, PvcMigrationProvider
+from drstack.providers import SKIPPED, MigrationNotStarted, MigrationSpec, PvcMigrationProvider
 from drstack.pvmigrate import MigrationFailed
-from tests.providers.conftest import DR_NS, SOURCE_NS, Sites, configured
-from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from tests.providers.sites import DR_NS, SOURCE_NS, Sites, configured
 
 PAIRS = [{"source": "data", "dr": "data-dr"}]
 
@@ -144,7 +144,8 @@ def test_inline_kubeconfig_goes_to_a_private_file_removed_afterwards(sites: Site
     assert token not in str(caught.value) and "BEGIN" not in str(caught.value)
 
 
-def test_inline_kubeconfig_file_is_private_while_the_copy_runs(sites: Sites, tmp_path: Path) -> None:
+def test_inline_kubeconfig_file_is_private_while_the_copy_runs(sites: Sites,
+                                                               tmp_path: Path) -> None:
     config = {**sites.config, "drstack:drKubeconfig": sites.dr.kubeconfig_text("dr-ctx")}
     # A fake that records the mode of the file its -k points at, then succeeds.
     probe = tmp_path / "probe"
@@ -182,3 +183,11 @@ def test_check_reports_bad_inputs(tmp_path: Path) -> None:
     failures = {f.property: f.reason for f in provider.check({}, bad).failures}
     assert set(failures) == {"toSite", "concurrency", "timeoutSeconds", "pairs[0].dr", "flags"}
     assert ">= 1" in failures["concurrency"]
+
+
+def test_the_spec_reads_back_what_it_writes() -> None:
+    wire = props("/opt/pv-migrate", flags=["-i", "--helm-set", "a=b c"])
+    spec, inputs = MigrationSpec.from_props(wire)
+    assert inputs.failures == [] and not inputs.incomplete
+    assert spec.to_props() == wire
+    assert MigrationSpec.from_props(spec.to_props())[0] == spec

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from drstack.providers import SKIPPED, ReadinessGateProvider, ReadinessTimeout
-from tests.fakekube import objects
-from tests.providers.conftest import DR_NS, Sites, configured
+from drstack.providers import SKIPPED, ReadinessGateProvider, ReadinessSpec, ReadinessTimeout
+from drstack.testing.fakekube import objects
+from tests.providers.sites import DR_NS, Sites, configured
 
 WORKLOADS = [
     {"kind": "Deployment", "name": "web", "replicas": 2.0},  # the engine sends floats
@@ -18,6 +18,17 @@ def props(**over: object) -> dict:
     base = {"site": "dr", "namespace": DR_NS, "transition": "cutover#3", "workloads": WORKLOADS,
             "timeoutSeconds": 2.0, "pollSeconds": 0.05}
     return {**base, **over}
+
+
+# The site becomes ready after the gate's sixth poll (0.05 s apart): >= 0.3 s of waiting.
+POLLS_BEFORE_READY = 6
+
+
+def ready_after_polls(sites: Sites, polls: int) -> None:
+    """Play the controller: roll the DR site out once the gate has polled ``polls`` times."""
+    # A poll lists the Deployments, then the StatefulSets: count the second.
+    sites.dr.after_requests(polls, lambda: sites.dr.make_ready(DR_NS),
+                            path_contains="/statefulsets")
 
 
 def put_workloads(sites: Sites) -> None:
@@ -36,10 +47,10 @@ def warning_event(name: str, involved_kind: str, involved: str, reason: str, mes
     }
 
 
-def test_passes_when_the_site_becomes_ready_mid_wait(sites: Sites, later) -> None:
+def test_passes_when_the_site_becomes_ready_mid_wait(sites: Sites) -> None:
     put_workloads(sites)
     provider = configured(ReadinessGateProvider, sites.config)
-    later(0.3, lambda: sites.dr.make_ready(DR_NS))
+    ready_after_polls(sites, POLLS_BEFORE_READY)
     result = provider.create(props())
     outs = result.outs
     assert outs["result"] == "ready" and outs["site"] == "dr" and outs["transition"] == "cutover#3"
@@ -48,10 +59,10 @@ def test_passes_when_the_site_becomes_ready_mid_wait(sites: Sites, later) -> Non
     assert outs["siteReadySeconds"] < 2.0
 
 
-def test_one_list_per_kind_per_poll(sites: Sites, later) -> None:
+def test_one_list_per_kind_per_poll(sites: Sites) -> None:
     put_workloads(sites)
     provider = configured(ReadinessGateProvider, sites.config)
-    later(0.3, lambda: sites.dr.make_ready(DR_NS))
+    ready_after_polls(sites, POLLS_BEFORE_READY)
     sites.clear_logs()
     outs = provider.update("id", props(), props()).outs
     deploys = sites.dr.count("GET", f"/apis/apps/v1/namespaces/{DR_NS}/deployments")
@@ -153,3 +164,10 @@ def test_check_reports_bad_workloads() -> None:
     failures = {f.property for f in provider.check({}, bad).failures}
     assert failures == {"site", "timeoutSeconds", "pollSeconds", "workloads[0].replicas",
                         "workloads[1].kind", "workloads[1].name"}
+
+
+def test_the_spec_reads_back_what_it_writes() -> None:
+    spec, inputs = ReadinessSpec.from_props(props())
+    assert inputs.failures == [] and not inputs.incomplete
+    assert spec.to_props() == props()  # 2.0 from the engine is written back as 2
+    assert ReadinessSpec.from_props(spec.to_props())[0] == spec

@@ -1,11 +1,22 @@
-"""The three resources as the program declares them (under Pulumi mocks: no provider method runs)."""
+"""The three resources as the program declares them (under Pulumi mocks: no provider runs)."""
 
 from __future__ import annotations
 
 import pulumi
 import pytest
 
-from drstack.providers import DrainGate, PvcMigration, ReadinessGate
+from drstack.model import Site
+from drstack.planner import PvcPair
+from drstack.providers import (
+    DrainGate,
+    DrainSpec,
+    MigrationSpec,
+    PvcMigration,
+    ReadinessGate,
+    ReadinessSpec,
+)
+from drstack.providers.drain_gate import DrainWorkload
+from drstack.providers.readiness_gate import ReadyWorkload
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -29,16 +40,18 @@ def mocks() -> Mocks:
 
 @pulumi.runtime.test
 def test_constructors_and_input_names(mocks: Mocks):
-    DrainGate("source-drain", site="source", namespace="shop", transition="cutover#3",
-              workloads=[{"kind": "Deployment", "name": "web", "podLabels": {"app": "web"}}],
-              claims=["data"], timeout_seconds=300.0)
-    ReadinessGate("dr-ready", site="dr", namespace="shop", transition="cutover#3",
-                  workloads=[{"kind": "Deployment", "name": "web", "replicas": 3}],
-                  timeout_seconds=600.0, poll_seconds=2.0)
-    copy = PvcMigration("pvc-copy-into-dr", from_site="source", to_site="dr",
-                        transition="cutover#3", pairs=[{"source": "data", "dr": "data"}],
-                        flags=["-i"], concurrency=2, timeout_seconds=7200.0,
-                        pv_migrate_path="pv-migrate")
+    DrainGate("source-drain", DrainSpec(
+        site=Site.SOURCE, namespace="shop", transition="cutover#3",
+        workloads=(DrainWorkload("Deployment", "web", (("app", "web"),)),),
+        claims=("data",), timeout_seconds=300.0))
+    ReadinessGate("dr-ready", ReadinessSpec(
+        site=Site.DR, namespace="shop", transition="cutover#3",
+        workloads=(ReadyWorkload("Deployment", "web", 3),), timeout_seconds=600.0,
+        poll_seconds=2.0))
+    copy = PvcMigration("pvc-copy-into-dr", MigrationSpec(
+        from_site=Site.SOURCE, to_site=Site.DR, transition="cutover#3",
+        pairs=(PvcPair("data", "data"),), flags=("-i",), concurrency=2, timeout_seconds=7200.0,
+        pv_migrate_path="pv-migrate"))
 
     def verify(_: object) -> None:
         assert set(mocks.inputs["source-drain"]) == {

@@ -7,11 +7,12 @@ import threading
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from drstack import annotations
-from drstack.lease import LeaseHeld, parse_lease
-from drstack.providers import SKIPPED, SwitchLeaseProvider
-from tests.providers.conftest import DR_NS, SOURCE_NS, Sites, configured
+from drstack import annotation_keys
+from drstack.cluster.lease import LeaseHeld
+from drstack.model import Lease
+from drstack.providers import SKIPPED, LeaseSpec, SwitchLeaseProvider
 from tests.providers.grpc_host import ProviderHost
+from tests.providers.sites import DR_NS, SOURCE_NS, Sites, configured
 
 
 def props(holder: str = "source", **over: object) -> dict:
@@ -24,7 +25,7 @@ def props(holder: str = "source", **over: object) -> dict:
 def lease_on(sites: Sites, site: str):
     namespace = SOURCE_NS if site == "source" else DR_NS
     notes = sites.cluster(site).get("namespaces", None, namespace)["metadata"].get("annotations")
-    return parse_lease((notes or {}).get(annotations.LEDGER_LEASE))
+    return Lease.parse((notes or {}).get(annotation_keys.LEDGER_LEASE))
 
 
 def test_a_switch_takes_the_lease_on_both_sites(sites: Sites) -> None:
@@ -130,3 +131,10 @@ def test_through_the_dynamic_provider_host(sites: Sites) -> None:
         with pytest.raises(Exception, match="holds the drstack lease"):
             host.create("SwitchLease", provider, props("dr"))
     assert lease_on(sites, "dr").holder == "source"
+
+
+def test_the_spec_reads_back_what_it_writes() -> None:
+    spec, inputs = LeaseSpec.from_props(props(breakLease=True))
+    assert inputs.failures == [] and not inputs.incomplete
+    assert spec.to_props() == props(breakLease=True)  # the sites in the order declared
+    assert LeaseSpec.from_props(spec.to_props())[0] == spec

@@ -1,4 +1,4 @@
-"""The three providers through the real dynamic-provider host, called over gRPC as the engine does."""
+"""The three providers through the real dynamic-provider host, over gRPC as the engine calls."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from drstack.providers import (
     PvcMigrationProvider,
     ReadinessGateProvider,
 )
-from tests.fakekube import objects
-from tests.providers.conftest import DR_NS, SOURCE_NS, Sites
+from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from drstack.testing.fakekube import objects
 from tests.providers.grpc_host import REPO_ROOT, ProviderHost
-from tests.pvmigrate.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from tests.providers.sites import DR_NS, SOURCE_NS, Sites
 
 DRAIN = serialize_provider(DrainGateProvider())
 READY = serialize_provider(ReadinessGateProvider())
@@ -77,7 +77,7 @@ def test_serialized_providers_are_references_without_secrets(inline_sites: Sites
         assert len(pickled) < 1000  # the class by reference, not its code
 
 
-def test_drain_gate_switch(inline_sites: Sites, start_host, later) -> None:
+def test_drain_gate_switch(inline_sites: Sites, start_host) -> None:
     sites = inline_sites
     sites.source.put(objects.pod("web-5d8f9c7b6a-x2k9p", {"app": "web"}), SOURCE_NS)
     host = start_host()
@@ -88,7 +88,9 @@ def test_drain_gate_switch(inline_sites: Sites, start_host, later) -> None:
     assert failures == []
     assert host.diff("DrainGate", DRAIN, "", inputs, inputs).changes == \
         provider_pb2.DiffResponse.DIFF_SOME
-    later(0.3, lambda: sites.source.delete("Pod", SOURCE_NS, "web-5d8f9c7b6a-x2k9p"))
+    # The pod goes after the gate's sixth poll (0.05 s apart).
+    sites.source.after_requests(6, lambda: sites.source.delete("Pod", SOURCE_NS,
+                                                               "web-5d8f9c7b6a-x2k9p"))
     id_, outs = host.create("DrainGate", DRAIN, inputs)
     assert id_ and outs["result"] == "drained" and outs["podsAtStart"] == ["web-5d8f9c7b6a-x2k9p"]
     assert outs["waitedSeconds"] >= 0.25
@@ -100,14 +102,15 @@ def test_drain_gate_switch(inline_sites: Sites, start_host, later) -> None:
     assert sites.dr.requests == []
 
 
-def test_readiness_gate_switch(sites: Sites, start_host, later) -> None:
+def test_readiness_gate_switch(sites: Sites, start_host) -> None:
     sites.dr.put(objects.deployment("web", 2), DR_NS)
     sites.dr.put(objects.statefulset("db", 1, claim_templates=["data"]), DR_NS)
     host = start_host()
     host.configure(sites.config)
     inputs, failures = host.check("ReadinessGate", READY, {}, ready_props())
     assert failures == []
-    later(0.3, lambda: sites.dr.make_ready(DR_NS))
+    # Ready after the gate's sixth poll (a poll lists Deployments, then StatefulSets).
+    sites.dr.after_requests(6, lambda: sites.dr.make_ready(DR_NS), path_contains="/statefulsets")
     _, outs = host.create("ReadinessGate", READY, inputs)
     assert outs["result"] == "ready"
     assert set(outs["readySeconds"]) == {"Deployment/web", "StatefulSet/db"}
@@ -202,4 +205,4 @@ def test_host_without_the_config_key_names_it(sites: Sites, start_host) -> None:
 
 
 def test_repo_root_is_computed() -> None:
-    assert (REPO_ROOT / "drstack" / "providers" / "base.py").is_file()
+    assert (REPO_ROOT / "drstack" / "providers" / "step.py").is_file()

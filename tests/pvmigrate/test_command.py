@@ -9,8 +9,7 @@ import pytest
 from drstack.pvmigrate.command import Endpoint, build_argv
 from drstack.pvmigrate.flags import PvMigrateFlagsInvalid, split_flags
 from drstack.pvmigrate.version import PvMigrateVersion
-
-from .fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 
 SRC = Endpoint("/keys/source.yaml", "src-ctx", "shop", "data-db-0")
 DST = Endpoint("/keys/dr.yaml", "dr-ctx", "shop-dr", "data-db-0-dr")

@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from drstack.pvmigrate.flags import FLAG_TABLES, FlagProblem, check_flags, split_flags
-from drstack.pvmigrate.version import PvMigrateVersion
+from drstack.pvmigrate.flags import (
+    FLAG_TABLES,
+    FlagProblem,
+    PvMigrateFlagsInvalid,
+    check_flags,
+    split_flags,
+    usable_pv_migrate,
+)
+from drstack.pvmigrate.version import PvMigrateMissing, PvMigrateVersion
+from drstack.testing.fake_pvmigrate import write_fake_pvmigrate
 
 V1 = PvMigrateVersion(1, "1.7.1")
 V2 = PvMigrateVersion(2, "2.1.0")
@@ -69,7 +79,8 @@ def test_seed_failback_flags_on_3_3() -> None:
         ("--no-cleanup", V2, "--no-cleanup is not a flag of pv-migrate 2.x; use --skip-cleanup"),
         ("--compress", V3, "--compress is not a flag of pv-migrate 3.x; drop it (compression is "
                            "on by default); --no-compress turns it off"),
-        ("--no-compress", V2, "--no-compress is not a flag of pv-migrate 2.x; use --compress=false"),
+        ("--no-compress", V2,
+         "--no-compress is not a flag of pv-migrate 2.x; use --compress=false"),
     ],
 )
 def test_renamed_flags(text: str, version: PvMigrateVersion, expected: str) -> None:
@@ -250,3 +261,16 @@ def test_unbalanced_quotes(text: str) -> None:
     message = str(caught.value)
     assert "drstack:pvMigrateFlags" in message and repr(text) in message
     assert "cannot be split" in message
+
+
+# The one check before a copy --------------------------------------------------------------
+
+
+def test_usable_pv_migrate_checks_the_flags_against_the_installed_version(tmp_path: Path) -> None:
+    binary = str(write_fake_pvmigrate(tmp_path, major=3))
+    assert usable_pv_migrate(binary, ["--loadbalancer-timeout", "30m"]).text == "3.3.0"
+    with pytest.raises(PvMigrateFlagsInvalid) as caught:
+        usable_pv_migrate(binary, ["--lbsvc-timeout", "30m", "-n", "other"])
+    assert [p.flag for p in caught.value.problems] == ["--lbsvc-timeout", "-n"]
+    with pytest.raises(PvMigrateMissing):
+        usable_pv_migrate(str(tmp_path / "nowhere" / "pv-migrate"), [])

@@ -17,8 +17,7 @@ from drstack.pvmigrate.runner import (
     run_migrations,
 )
 from drstack.pvmigrate.version import PvMigrateVersion
-
-from .fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 
 V3 = PvMigrateVersion(3, "3.3.0")
 

@@ -12,8 +12,7 @@ from drstack.pvmigrate.version import (
     detect_version,
     parse_version_output,
 )
-
-from .fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import json
 import stat
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Behaviour = Literal["succeed", "fail", "hang", "print"]
 RECORD_FILE = "argv.jsonl"
@@ -46,7 +46,8 @@ def log(level, msg):
 
 args = sys.argv[1:]
 if args in (["--version"], ["-v"]):
-    print(f"pv-migrate version {{VERSION_TEXT}} (commit: 0123abc) (build date: 2025-01-02T03:04:05Z)")
+    print(f"pv-migrate version {{VERSION_TEXT}} (commit: 0123abc) "
+          "(build date: 2025-01-02T03:04:05Z)")
     sys.exit(0)
 
 call = uuid.uuid4().hex
@@ -113,13 +114,13 @@ def write_fake_pvmigrate(
     return path
 
 
-def read_invocations(directory: Path) -> list[dict]:
+def read_invocations(directory: Path) -> list[dict[str, Any]]:
     """One dict per run (not version queries): argv, pid, start, end (None if it never ended),
     exit_code and child_pid (hang only), in start order."""
     record = directory / RECORD_FILE
     if not record.exists():
         return []
-    calls: dict[str, dict] = {}
+    calls: dict[str, dict[str, Any]] = {}
     for line in record.read_text(encoding="utf-8").splitlines():
         event = json.loads(line)
         call = calls.setdefault(event["call"], {"end": None, "exit_code": None, "child_pid": None})

@@ -8,7 +8,8 @@ from typing import Any
 Obj = dict[str, Any]
 
 
-def _meta(name: str, labels: Mapping[str, str] | None, annotations: Mapping[str, str] | None) -> Obj:
+def _meta(name: str, labels: Mapping[str, str] | None,
+          annotations: Mapping[str, str] | None) -> Obj:
     meta: Obj = {"name": name}
     if labels:
         meta["labels"] = dict(labels)
@@ -18,6 +19,7 @@ def _meta(name: str, labels: Mapping[str, str] | None, annotations: Mapping[str,
 
 
 def namespace(name: str, annotations: Mapping[str, str] | None = None) -> Obj:
+    """A Namespace, with the annotations given."""
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -28,6 +30,7 @@ def namespace(name: str, annotations: Mapping[str, str] | None = None) -> Obj:
 
 
 def node(name: str, ready: bool = True) -> Obj:
+    """A Node, Ready or not."""
     return {
         "apiVersion": "v1",
         "kind": "Node",
@@ -74,6 +77,7 @@ def deployment(
     image: str = "app:1",
     claim_names: Iterable[str] = (),
 ) -> Obj:
+    """A Deployment whose pods are labelled app=<name>, mounting ``claim_names``."""
     pod_labels = {"app": name}
     return {
         "apiVersion": "apps/v1",
@@ -96,6 +100,7 @@ def statefulset(
     image: str = "app:1",
     claim_templates: Iterable[str] = (),
 ) -> Obj:
+    """A StatefulSet whose pods are labelled app=<name>, one claim template per name given."""
     pod_labels = {"app": name}
     templates = list(claim_templates)
     return {
@@ -124,6 +129,7 @@ def statefulset(
 
 
 def pvc(name: str, phase: str = "Bound") -> Obj:
+    """A PersistentVolumeClaim in ``phase``."""
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
@@ -143,6 +149,7 @@ def pod(
     claim_names: Iterable[str] = (),
     phase: str = "Running",
 ) -> Obj:
+    """A Pod with ``labels``, mounting ``claim_names``, in ``phase``."""
     template = _pod_template(labels, "app:1", claim_names)
     status: Obj = {"phase": phase}
     if phase == "Running":

@@ -14,10 +14,11 @@ import urllib3
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from tests.fakekube import FakeKubeServer, objects
+from drstack.testing.fakekube import FakeKubeServer, objects
 
 
-def make_client(server: FakeKubeServer, tmp_path: Path, token: str | None = None) -> client.ApiClient:
+def make_client(server: FakeKubeServer, tmp_path: Path,
+                token: str | None = None) -> client.ApiClient:
     path = server.write_kubeconfig(tmp_path / f"{server.name}.yaml", token=token)
     cfg = client.Configuration()
     config.load_kube_config(str(path), client_configuration=cfg, persist_config=False)
@@ -50,7 +51,8 @@ def test_create_get_list_with_label_selectors(api: client.ApiClient) -> None:
     assert got.metadata.generation == 1 and got.metadata.uid and got.metadata.creation_timestamp
 
     def names(selector: str) -> list[str]:
-        return [d.metadata.name for d in apps.list_namespaced_deployment("app", label_selector=selector).items]
+        listed = apps.list_namespaced_deployment("app", label_selector=selector)
+        return [d.metadata.name for d in listed.items]
 
     assert names("tier=fe") == ["web"]
     assert names("tier!=fe") == ["api", "job"]
@@ -99,9 +101,11 @@ def test_stale_resource_version_put_conflicts(api: client.ApiClient) -> None:
     assert exc.value.status == 409 and json.loads(exc.value.body)["reason"] == "Conflict"
 
 
-def test_scale_subresource_read_and_patch(api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+def test_scale_subresource_read_and_patch(api: client.ApiClient,
+                                          source_cluster: FakeKubeServer) -> None:
     apps = apps_api(api)
-    apps.create_namespaced_stateful_set("app", objects.statefulset("db", 2, claim_templates=["data"]))
+    apps.create_namespaced_stateful_set("app",
+                                        objects.statefulset("db", 2, claim_templates=["data"]))
     scale = apps.read_namespaced_stateful_set_scale("db", "app")
     assert scale.kind == "Scale" and scale.spec.replicas == 2 and scale.status.selector == "app=db"
     patched = apps.patch_namespaced_stateful_set_scale("db", "app", {"spec": {"replicas": 0}})
@@ -112,7 +116,8 @@ def test_scale_subresource_read_and_patch(api: client.ApiClient, source_cluster:
     assert source_cluster.writes()[-1].content_type == "application/strategic-merge-patch+json"
 
 
-def test_status_patch_leaves_spec_alone(api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+def test_status_patch_leaves_spec_alone(api: client.ApiClient,
+                                        source_cluster: FakeKubeServer) -> None:
     apps = apps_api(api)
     apps.create_namespaced_deployment("app", objects.deployment("web", 2))
     apps.patch_namespaced_deployment_status(
@@ -131,10 +136,11 @@ def test_json_patch_and_merge_patch(api: client.ApiClient) -> None:
     core.patch_namespace(
         "app", [{"op": "add", "path": "/metadata/annotations", "value": {"drstack.io/x": "1"}}]
     )
-    core.patch_namespace("app", [{"op": "replace", "path": "/metadata/annotations/drstack.io~1x", "value": "2"}])
+    path = "/metadata/annotations/drstack.io~1x"
+    core.patch_namespace("app", [{"op": "replace", "path": path, "value": "2"}])
     assert core.read_namespace("app").metadata.annotations == {"drstack.io/x": "2"}
     with pytest.raises(ApiException) as exc:
-        core.patch_namespace("app", [{"op": "test", "path": "/metadata/annotations/drstack.io~1x", "value": "1"}])
+        core.patch_namespace("app", [{"op": "test", "path": path, "value": "1"}])
     assert exc.value.status == 422
     core.patch_namespace("app", [{"op": "remove", "path": "/metadata/annotations/drstack.io~1x"}])
     assert not core.read_namespace("app").metadata.annotations
@@ -143,12 +149,14 @@ def test_json_patch_and_merge_patch(api: client.ApiClient) -> None:
         _content_type="application/merge-patch+json",
     )
     core.patch_namespace(
-        "app", {"metadata": {"annotations": {"a": None}}}, _content_type="application/merge-patch+json"
+        "app", {"metadata": {"annotations": {"a": None}}},
+        _content_type="application/merge-patch+json",
     )
     assert core.read_namespace("app").metadata.annotations == {"b": "2"}
 
 
-def test_server_side_apply_creates_then_merges(api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+def test_server_side_apply_creates_then_merges(api: client.ApiClient,
+                                               source_cluster: FakeKubeServer) -> None:
     apps = apps_api(api)
     body = objects.deployment("web", 2)
     apps.patch_namespaced_deployment(
@@ -163,7 +171,8 @@ def test_server_side_apply_creates_then_merges(api: client.ApiClient, source_clu
     assert got is not None and got["spec"]["replicas"] == 0 and got["metadata"]["generation"] == 2
 
 
-def test_fail_next_burst_then_success(api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+def test_fail_next_burst_then_success(api: client.ApiClient,
+                                      source_cluster: FakeKubeServer) -> None:
     source_cluster.fail_next(2, status=503, path_contains="/namespaces/app")
     for _ in range(2):
         with pytest.raises(ApiException) as exc:
@@ -188,7 +197,8 @@ def test_latency_is_added(api: client.ApiClient, source_cluster: FakeKubeServer)
     assert time.monotonic() - start >= 0.2
 
 
-def test_refused_connection_then_accepted_again(api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+def test_refused_connection_then_accepted_again(api: client.ApiClient,
+                                                source_cluster: FakeKubeServer) -> None:
     core = core_api(api)
     core.read_namespace("app")  # leaves a keep-alive connection in the pool
     source_cluster.refuse_connections()
@@ -201,7 +211,78 @@ def test_refused_connection_then_accepted_again(api: client.ApiClient, source_cl
     assert core.read_namespace("app").metadata.name == "app"
 
 
-def test_conflict_next_only_hits_writes(api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+def test_a_hook_runs_once_after_the_nth_matching_request_before_its_answer_is_sent(
+        api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+    core = core_api(api)
+    core.create_namespace(objects.namespace("other"))
+    seen_by_hook: list[int] = []
+    source_cluster.after_requests(
+        2, lambda: (seen_by_hook.append(len(source_cluster.requests)),
+                    source_cluster.delete("Namespace", None, "other")),
+        method="GET", path_contains="/namespaces/other")
+    core.read_namespace("app")  # does not match
+    core.read_namespace("other")
+    assert core.read_namespace("other").metadata.name == "other"  # answered before the hook
+    assert seen_by_hook == [4]  # create, app, other, other: fired once, on the second match
+    with pytest.raises(ApiException) as exc:  # its effect is there for the very next request
+        core.read_namespace("other")
+    assert exc.value.status == 404
+    assert seen_by_hook == [4]
+
+
+def test_a_hook_can_count_only_the_answers_that_got_through(
+        api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+    fired: list[list[int]] = []
+    source_cluster.fail_next(2, status=503)
+    source_cluster.after_requests(1, lambda: fired.append([r.status for r in
+                                                          source_cluster.requests]), status=200)
+    for _ in range(2):
+        with pytest.raises(ApiException):
+            core_api(api).read_namespace("app")
+    core_api(api).read_namespace("app")
+    assert fired == [[503, 503, 200]]
+
+
+def test_a_hook_that_raises_fails_the_test_when_the_fake_stops(tmp_path: Path) -> None:
+    with FakeKubeServer(name="failing-hook") as server:
+        server.put(objects.namespace("app"))
+        server.after_requests(1, lambda: 1 / 0)
+        core = core_api(make_client(server, tmp_path))
+        assert core.read_namespace("app").metadata.name == "app"  # the answer still goes out
+        with pytest.raises(ZeroDivisionError):
+            server.stop()
+
+
+def test_refusing_from_a_hook_answers_that_request_then_refuses(
+        api: client.ApiClient, source_cluster: FakeKubeServer) -> None:
+    core = core_api(api)
+    source_cluster.after_requests(1, source_cluster.refuse_connections)
+    assert core.read_namespace("app").metadata.name == "app"
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        core.read_namespace("app")
+    source_cluster.accept_connections()
+    assert core.read_namespace("app").metadata.name == "app"
+
+
+def test_a_refusal_for_some_seconds_ends_by_itself(api: client.ApiClient,
+                                                   source_cluster: FakeKubeServer) -> None:
+    core = core_api(api)
+    source_cluster.refuse_connections(for_seconds=0.3)
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        core.read_namespace("app")
+    deadline = time.monotonic() + 10  # waits for the fake to listen again, not for a time
+    while time.monotonic() < deadline:
+        try:
+            assert core.read_namespace("app").metadata.name == "app"
+            break
+        except urllib3.exceptions.HTTPError:
+            time.sleep(0.05)
+    else:
+        pytest.fail("the fake never listened again")
+
+
+def test_conflict_next_only_hits_writes(api: client.ApiClient,
+                                        source_cluster: FakeKubeServer) -> None:
     source_cluster.conflict_next(1, path_contains="/namespaces/app")
     core = core_api(api)
     core.read_namespace("app")  # reads are untouched
@@ -240,13 +321,15 @@ def test_controller_helpers_roll_out_pods_and_claims(source_cluster: FakeKubeSer
     web = source_cluster.get("Deployment", "app", "web")
     assert web is not None and web["status"]["readyReplicas"] == 2
     pods = source_cluster.list("Pod", "app")
-    assert sorted(p["metadata"]["name"] for p in pods if p["metadata"]["labels"]["app"] == "db") == ["db-0", "db-1"]
+    db_pods = sorted(p["metadata"]["name"] for p in pods if p["metadata"]["labels"]["app"] == "db")
+    assert db_pods == ["db-0", "db-1"]
     claims = {
         v["persistentVolumeClaim"]["claimName"]
         for p in pods for v in p["spec"].get("volumes", []) if "persistentVolumeClaim" in v
     }
     assert claims == {"shared", "data-db-0", "data-db-1"}
-    assert {c["metadata"]["name"] for c in source_cluster.list("pvc", "app")} == {"data-db-0", "data-db-1"}
+    claim_names = {c["metadata"]["name"] for c in source_cluster.list("pvc", "app")}
+    assert claim_names == {"data-db-0", "data-db-1"}
     source_cluster.put(objects.statefulset("db", 0, claim_templates=["data"]), namespace="app")
     source_cluster.sync_pods("app")
     assert len(source_cluster.list("Pod", "app")) == 2

@@ -1,16 +1,15 @@
-"""Shared set-up of the provider tests: two fake sites and the stack config pointing at them."""
+"""Two fake sites and the stack config pointing at them: the provider and fault tests' set-up."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
 from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
 
-from tests.fakekube import FakeKubeServer, objects
+from drstack.testing.fakekube import FakeKubeServer, objects
 
 SOURCE_NS = "shop"
 DR_NS = "shop-dr"
@@ -33,8 +32,8 @@ class Sites:
         self.dr.clear_log()
 
 
-@pytest.fixture
-def sites(source_cluster: FakeKubeServer, dr_cluster: FakeKubeServer, tmp_path: Path) -> Sites:
+def two_sites(source_cluster: FakeKubeServer, dr_cluster: FakeKubeServer, tmp_path: Path) -> Sites:
+    """Each cluster with its namespace, a kubeconfig file each, and the config naming them."""
     source_cluster.put(objects.namespace(SOURCE_NS))
     dr_cluster.put(objects.namespace(DR_NS))
     src = source_cluster.write_kubeconfig(tmp_path / "source.yaml", context="source-ctx")
@@ -56,20 +55,3 @@ def configured(provider_class: Callable[[], P], config: dict[str, Any]) -> P:
     provider = provider_class()
     provider.configure(ConfigureRequest(Config(config, project_name="drstack")))
     return provider
-
-
-@pytest.fixture
-def later() -> Iterator[Callable[[float, Callable[[], None]], None]]:
-    """Run a function on a thread after a delay (the test acting as a controller)."""
-    import threading
-
-    threads: list[threading.Thread] = []
-
-    def schedule(delay: float, fn: Callable[[], None]) -> None:
-        timer = threading.Timer(delay, fn)
-        timer.start()
-        threads.append(timer)
-
-    yield schedule
-    for t in threads:
-        t.join(timeout=5)

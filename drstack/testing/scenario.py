@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drstack import annotations
-from tests.fakekube import FakeKubeServer
-from tests.fakekube import objects as k8s
+from drstack import annotation_keys
+from drstack.testing.fakekube import FakeKubeServer
+from drstack.testing.fakekube import objects as k8s
 
 SOURCE_NS = "my-app"
 DR_NS = "my-app-dr"
@@ -16,6 +16,8 @@ DR_NS = "my-app-dr"
 
 @dataclass
 class AppPair:
+    """Two fake clusters holding one application, and the stack config naming them."""
+
     source: FakeKubeServer
     dr: FakeKubeServer
     config: dict[str, Any]
@@ -29,17 +31,18 @@ class AppPair:
     def replicas(self, site: str, kind: str, name: str) -> int:
         obj = self.server(site).get(kind, self.namespace(site), name)
         assert obj is not None, f"{kind}/{name} missing on {site}"
-        return obj["spec"]["replicas"]
+        return int(obj["spec"]["replicas"])
 
 
 def ledger(active: str, generation: int, *, stack: str | None = None,
            switched_at: str = "2026-11-01T10:00:00+00:00") -> dict[str, str]:
+    """The ledger annotations of a switch to ``active`` at ``generation``."""
     return {
-        annotations.LEDGER_ACTIVE_SITE: active,
-        annotations.LEDGER_GENERATION: str(generation),
-        annotations.LEDGER_SWITCHED_AT: switched_at,
-        annotations.LEDGER_STACK: stack or active,
-        annotations.LEDGER_TRANSITION: "cutover" if active == "dr" else "failback",
+        annotation_keys.LEDGER_ACTIVE_SITE: active,
+        annotation_keys.LEDGER_GENERATION: str(generation),
+        annotation_keys.LEDGER_SWITCHED_AT: switched_at,
+        annotation_keys.LEDGER_STACK: stack or active,
+        annotation_keys.LEDGER_TRANSITION: "cutover" if active == "dr" else "failback",
     }
 
 
@@ -60,7 +63,7 @@ def populate(
     server.put(k8s.node("node-1"))
 
     def notes(name: str) -> dict[str, str] | None:
-        return {annotations.ORIGINAL_REPLICAS: originals[name]} if name in originals else None
+        return {annotation_keys.ORIGINAL_REPLICAS: originals[name]} if name in originals else None
 
     for name, replicas in deployments.items():
         claims = (f"{name}-data",) if f"{name}-data" in pvcs else ()
@@ -74,6 +77,7 @@ def populate(
 
 
 def base_config(source: FakeKubeServer, dr: FakeKubeServer, tmp: Path) -> dict[str, Any]:
+    """The stack config (short keys) of both sites: a kubeconfig file each, written in ``tmp``."""
     return {
         "sourceKubeconfig": str(source.write_kubeconfig(tmp / "source.yaml", context="source")),
         "sourceContext": "source",

@@ -14,15 +14,6 @@ LEDGER_FENCED_AT = "drstack.io/fenced-at"
 # Held while a switch runs; see drstack.cluster.lease.
 LEDGER_LEASE = "drstack.io/lease"
 
-LEDGER_KEYS = (
-    LEDGER_ACTIVE_SITE,
-    LEDGER_GENERATION,
-    LEDGER_SWITCHED_AT,
-    LEDGER_STACK,
-    LEDGER_TRANSITION,
-    LEDGER_FENCED_AT,
-)
-
 # The field manager of every write drstack makes, so ownership of spec.replicas is stable
 # whichever stack (source or dr) made the last switch.
 FIELD_MANAGER = "drstack"

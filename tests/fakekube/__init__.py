@@ -1,6 +1,0 @@
-"""An in-project fake Kubernetes API server for tests (no kube-apiserver can run here)."""
-
-from tests.fakekube import objects
-from tests.fakekube.server import ApiError, FakeKubeServer, RequestRecord, resource_type
-
-__all__ = ["ApiError", "FakeKubeServer", "RequestRecord", "objects", "resource_type"]
