@@ -10,15 +10,16 @@ gate.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pulumi.automation as auto
 
 from drstack.model import Site
 from drstack.pulumi_cli import PulumiEnv
-from drstack.sandbox.sandbox import Sandbox
+from drstack.sandbox.sandbox import Sandbox, Say
 from drstack.sandbox.stack_files import read_config, stack_file
 from drstack.toolchain import TOOLS_BIN, current_project
 
@@ -108,7 +109,7 @@ def uses_sandbox(project: Path, box: Sandbox) -> bool:
 
 
 def workspace(project: Path, env: PulumiEnv | None) -> auto.LocalWorkspace:
-    kwargs: dict = {"work_dir": str(project)}
+    kwargs: dict[str, Any] = {"work_dir": str(project)}
     if env is not None:
         kwargs["env_vars"] = env.variables()
         kwargs["pulumi_home"] = str(env.home)
@@ -118,7 +119,7 @@ def workspace(project: Path, env: PulumiEnv | None) -> auto.LocalWorkspace:
 
 
 def switch(ws: auto.LocalWorkspace, stack_name: str, message: str,
-           say=print) -> dict[str, tuple[float, float]]:
+           say: Say = print) -> dict[str, tuple[float, float]]:
     stack = auto.Stack.create_or_select(stack_name, ws)
     started = time.monotonic()
     preview = stack.preview(diff=True)
@@ -142,7 +143,7 @@ def active_site(ws: auto.LocalWorkspace) -> Site:
     return Site.DR if head.startswith("drstack: none to dr") else Site.SOURCE
 
 
-def run_drill(project: str | None = None, say=print) -> int:
+def run_drill(project: str | None = None, say: Say = print) -> int:
     folder = Path(project).resolve() if project else current_project()
     box = Sandbox(project=folder)
     env = None
@@ -168,7 +169,7 @@ def run_drill(project: str | None = None, say=print) -> int:
     return 0
 
 
-def _changes(summary: dict) -> str:
+def _changes(summary: Mapping[Any, int]) -> str:
     shown = {str(getattr(op, "value", op)): n for op, n in summary.items() if n}
     return ", ".join(f"{n} {op}" for op, n in sorted(shown.items())) or "no changes"
 

@@ -103,7 +103,7 @@ class PulumiCli:
 
     def start(self, *args: str, log: Path) -> subprocess.Popen[bytes]:
         """Start a command in the background (its output to ``log``), e.g. to kill it."""
-        handle = open(log, "wb")  # noqa: SIM115 - the child keeps it
+        handle = open(log, "wb")
         try:
             return subprocess.Popen(self.argv(*args), env=self.environ(),
                                     stdin=subprocess.DEVNULL, stdout=handle,
@@ -129,14 +129,18 @@ class PulumiCli:
                         check=check)
 
     def outputs(self, stack: str) -> dict[str, Any]:
-        return json.loads(self.run("stack", "output", "-s", stack, "--json",
-                                   "--show-secrets").stdout)
+        outputs: dict[str, Any] = json.loads(self.run(
+            "stack", "output", "-s", stack, "--json", "--show-secrets").stdout)
+        return outputs
 
     def history(self, stack: str) -> list[dict[str, Any]]:
-        return json.loads(self.run("stack", "history", "-s", stack, "--json").stdout)
+        history: list[dict[str, Any]] = json.loads(self.run(
+            "stack", "history", "-s", stack, "--json").stdout)
+        return history
 
     def export(self, stack: str) -> dict[str, Any]:
-        return json.loads(self.run("stack", "export", "-s", stack).stdout)
+        state: dict[str, Any] = json.loads(self.run("stack", "export", "-s", stack).stdout)
+        return state
 
 
 def _sh_quote(value: str) -> str:

@@ -53,7 +53,8 @@ def missing_tools(names: tuple[str, ...] = PULUMI_TOOLS + CLUSTER_TOOLS) -> list
 
 def missing_message(names: list[str]) -> str:
     return (f"{', '.join(names)} not found in {TOOLS_BIN}. Build the pinned tools first "
-            f"(about 35 minutes cold on 2 cores, seconds once cached): {PROJECT_ROOT}/tools/build.sh")
+            f"(15 to 23 minutes cold on 2 cores, seconds once cached): "
+            f"{PROJECT_ROOT}/tools/build.sh")
 
 
 def python_of_project() -> str:

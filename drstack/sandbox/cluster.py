@@ -244,7 +244,7 @@ class LocalCluster:
                 "--config", str(KWOK_STAGES), "--manage-all-nodes=true", "--server-address", ""]
 
     def _spawn(self, component: str, argv: list[str]) -> int:
-        log = open(self.log(component), "ab")  # noqa: SIM115 - the child keeps it
+        log = open(self.log(component), "ab")
         try:
             # A session of its own: the cluster outlives `sandbox up`, and Ctrl-C in the
             # operator's shell does not reach it.
@@ -330,7 +330,7 @@ def _api(port: int, token: str, ca: Path, method: str, path: str, body: Any = No
 def _http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except (OSError, urllib.error.URLError):
         return False
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from drstack import annotations
+from drstack.annotation_keys import ORIGINAL_REPLICAS
 
 SOURCE_NAMESPACE = "my-app"
 DR_NAMESPACE = "my-app-dr"
@@ -66,8 +66,8 @@ def labels(w: DemoWorkload) -> dict[str, str]:
 def workload(w: DemoWorkload, *, replicas: int, record_original: bool) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": w.name, "labels": labels(w)}
     if record_original:
-        meta["annotations"] = {annotations.ORIGINAL_REPLICAS: str(w.replicas)}
-    pod = {
+        meta["annotations"] = {ORIGINAL_REPLICAS: str(w.replicas)}
+    pod: dict[str, Any] = {
         "metadata": {"labels": labels(w)},
         "spec": {
             "containers": [{"name": w.name, "image": w.image,

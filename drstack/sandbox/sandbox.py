@@ -4,6 +4,7 @@ Pulumi state of the project's two stacks, all under one folder (``.sandbox/`` by
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,20 @@ from drstack.sandbox import demo_app
 from drstack.sandbox.cluster import LocalCluster
 from drstack.sandbox.rbac import rbac_objects
 from drstack.sandbox.stack_files import SiteTarget, point_at, points_elsewhere, stack_file
-from drstack.toolchain import CLUSTER_TOOLS, PROJECT_ROOT, PULUMI_TOOLS, missing_tools, \
-    missing_message, ToolsMissing
+from drstack.toolchain import (
+    CLUSTER_TOOLS,
+    PROJECT_ROOT,
+    PULUMI_TOOLS,
+    ToolsMissing,
+    missing_message,
+    missing_tools,
+)
 
 # Not a secret: it encrypts the sandbox stacks' (secret-free) config and state on this machine.
 # The committed stack files carry the encryption salt made for it.
 SANDBOX_PASSPHRASE = "drstack-sandbox"
+# Where a command tells the operator what it does (print, or a test's list).
+Say = Callable[[str], None]
 NAMESPACES = {Site.SOURCE: demo_app.SOURCE_NAMESPACE, Site.DR: demo_app.DR_NAMESPACE}
 
 
@@ -48,7 +57,7 @@ class Sandbox:
         return {site.value: SiteTarget(_relative(self.kubeconfig(site), self.project), site.value,
                                        NAMESPACES[site]) for site in Site}
 
-    def up(self, *, say=print) -> None:
+    def up(self, *, say: Say = print) -> None:
         missing = missing_tools(CLUSTER_TOOLS + PULUMI_TOOLS)
         if missing:
             raise ToolsMissing(missing_message(missing))
@@ -56,7 +65,8 @@ class Sandbox:
         (self.folder / ".gitignore").write_text("*\n")
         say(f"sandbox: starting clusters source and dr in {self.folder} ...")
         with ThreadPoolExecutor(max_workers=2) as pool:
-            started = dict(zip(Site, pool.map(lambda s: self.clusters[s].start(), Site)))
+            started = dict(zip(Site, pool.map(lambda s: self.clusters[s].start(), Site),
+                               strict=True))
         for site, cluster in self.clusters.items():
             install_demo(cluster, NAMESPACES[site], serving=site is Site.SOURCE)
             say(f"sandbox: {site} at {started[site].server}, namespace {NAMESPACES[site]} "
@@ -70,7 +80,7 @@ class Sandbox:
         env_file.write_text(self.pulumi_env.shell_exports())
         say(f"sandbox: up. To use the Pulumi CLI on it: source {_relative(env_file, Path.cwd())}")
 
-    def down(self, *, say=print) -> None:
+    def down(self, *, say: Say = print) -> None:
         for site, cluster in self.clusters.items():
             stopped = cluster.stop()
             say(f"sandbox: {site}: " + (f"stopped {', '.join(stopped)}" if stopped
@@ -88,7 +98,7 @@ class Sandbox:
             result.append(SiteStatus(site, state.server if state else None, cluster.running()))
         return result
 
-    def _point_stacks(self, say) -> None:
+    def _point_stacks(self, say: Say) -> None:
         targets = self.targets()
         for stack in ("source", "dr"):
             path = stack_file(self.project, stack)

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from drstack import annotations
+from drstack import annotation_keys as annotations
 from drstack.model import Site
 from drstack.pulumi_cli import PulumiCli
 from drstack.sandbox.cluster import LocalCluster
@@ -62,7 +62,8 @@ class E2eApp:
 
     def get(self, site: Site, kind: str, name: str) -> dict[str, Any]:
         ns = self.namespaces[site]
-        return self.clusters[site].request("GET", f"/apis/apps/v1/namespaces/{ns}/{PLURAL[kind]}/{name}")
+        path = f"/apis/apps/v1/namespaces/{ns}/{PLURAL[kind]}/{name}"
+        return self.clusters[site].request("GET", path)
 
     def replicas(self, site: Site) -> dict[str, int]:
         """Workload name -> spec.replicas, for the demo application."""

@@ -12,7 +12,7 @@ def test_preview_diff_shows_the_plan_table_and_every_replica_change(app: E2eApp)
     # A stack's first preview shows each patch as a create at its desired count: the stack has
     # no state yet (README: "The first preview").
     first = app.cli.preview("dr").stdout
-    for kind, name, count in DEMO:
+    for kind, name, _ in DEMO:
         assert re.search(r"replicas: 0$", _block(first, f"source-{kind.lower()}-{name}"), re.M)
         assert "(create)" in _block(first, f"dr-{kind.lower()}-{name}")
     app.cli.up("dr", "cutover")
