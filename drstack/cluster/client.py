@@ -41,11 +41,13 @@ class _TimeoutApiClient(k8s.ApiClient):
         return super().call_api(*args, **kwargs)
 
 
-def connect(site: SiteConfig, *, request_timeout: float = 15.0) -> k8s.ApiClient:
+def connect(site: SiteConfig, *, request_timeout: float = 15.0,
+            pool_size: int | None = None) -> k8s.ApiClient:
     """An ApiClient for ``site``; raises ClusterConfigError naming the key to fix.
 
     The kubeconfig may be a path (``~`` expanded, relative to the cwd) or the file's contents.
-    Nothing from the file goes into an error message except context names.
+    Nothing from the file goes into an error message except context names. ``pool_size``: how
+    many connections the client may hold open, for calls made from several threads at once.
     """
     kubeconfig_key, context_key = config_key(site, "Kubeconfig"), config_key(site, "Context")
     read = read_kubeconfig(site.kubeconfig)
@@ -93,6 +95,8 @@ def connect(site: SiteConfig, *, request_timeout: float = 15.0) -> k8s.ApiClient
         ) from None
     # Our retry layer (drstack.cluster.retry) retries, with a deadline; urllib3 must not.
     configuration.retries = False
+    if pool_size is not None:
+        configuration.connection_pool_maxsize = pool_size
     return _TimeoutApiClient(configuration, request_timeout)
 
 

@@ -4,6 +4,8 @@ own). Each takes its spec, whose ``to_props``/``from_props`` are the one wire sc
 - ``DrainGate`` (``DrainSpec``): the old site's pods are gone (after it was scaled to 0).
 - ``PvcMigration`` (``MigrationSpec``): PVC data copied old site -> new site with pv-migrate.
 - ``ReadinessGate`` (``ReadinessSpec``): the new site's workloads are rolled out.
+- ``SiteScale`` (``ScaleSpec``): one site's workloads at their planned counts, applied with
+  server-side apply; unlike the others it works in steady state too.
 - ``SwitchLease`` (``LeaseSpec``): taken on every touched site first, so two stacks cannot
   switch at once.
 
@@ -27,6 +29,7 @@ from drstack.providers.readiness_gate import (
     ReadinessSpec,
     ReadinessTimeout,
 )
+from drstack.providers.site_scale import ScaleFailed, ScaleSpec, SiteScale, SiteScaleProvider
 from drstack.providers.step import SKIPPED, ProviderNotConfigured
 from drstack.providers.switch_lease import LeaseSpec, SwitchLease, SwitchLeaseProvider
 
@@ -34,5 +37,6 @@ __all__ = [
     "SKIPPED", "DrainGate", "DrainGateProvider", "DrainSpec", "DrainTimeout", "LeaseSpec",
     "MigrationNotStarted", "MigrationSpec", "ProviderNotConfigured", "PvcMigration",
     "PvcMigrationProvider", "ReadinessGate", "ReadinessGateProvider", "ReadinessSpec",
-    "ReadinessTimeout", "SwitchLease", "SwitchLeaseProvider",
+    "ReadinessTimeout", "ScaleFailed", "ScaleSpec", "SiteScale", "SiteScaleProvider",
+    "SwitchLease", "SwitchLeaseProvider",
 ]

@@ -26,9 +26,9 @@ Seen = TypeVar("Seen")
 
 
 @contextmanager
-def api_client(site: SiteConfig) -> Iterator[ApiClient]:
+def api_client(site: SiteConfig, *, pool_size: int | None = None) -> Iterator[ApiClient]:
     """A client for one method call, closed after it (its pool must not outlive the call)."""
-    client = connect(site)
+    client = connect(site, pool_size=pool_size)
     try:
         yield client
     finally:

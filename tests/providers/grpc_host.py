@@ -154,6 +154,15 @@ class ProviderHost:
         ), timeout=timeout)
         return from_struct(response.properties)
 
+    def read(self, kind: str, provider: str, id_: str, props: Mapping[str, Any]
+             ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        """A refresh: (id, outputs, inputs); an empty id means "gone from the state"."""
+        response = self._stub.Read(provider_pb2.ReadRequest(
+            id=id_, urn=self.urn(kind), properties=to_struct(_with(props, provider)),
+        ))
+        inputs = from_struct(response.inputs) if response.HasField("inputs") else None
+        return response.id, from_struct(response.properties), inputs
+
     def delete(self, kind: str, provider: str, id_: str, props: Mapping[str, Any]) -> None:
         self._stub.Delete(provider_pb2.DeleteRequest(
             id=id_, urn=self.urn(kind), properties=to_struct(_with(props, provider)),
