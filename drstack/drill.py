@@ -74,8 +74,7 @@ def step_of(urn: str, active: Site) -> str | None:
     if name.endswith("-ready"):
         return "ready"
     for site, step in ((passive, "scale-down"), (active, "scale-up")):
-        if name.startswith(f"{site.value}-deployment-") or name.startswith(
-                f"{site.value}-statefulset-"):
+        if name == f"{site.value}-scale":
             return step
     return None
 

@@ -13,30 +13,26 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_kubernetes.apps.v1 import (
-    DeploymentPatch,
-    DeploymentSpecPatchArgs,
-    StatefulSetPatch,
-    StatefulSetSpecPatchArgs,
-)
 from pulumi_kubernetes.core.v1 import NamespacePatch
 from pulumi_kubernetes.meta.v1 import ObjectMetaPatchArgs
 
 from drstack import annotation_keys
-from drstack.model import Kind, Site, SiteConfig
+from drstack.model import Site, SiteConfig
 from drstack.planner import LedgerRecord, WorkloadPlan
+from drstack.providers.site_scale import ScaleSpec, SiteScale
 
-# Our ReadinessGate does the waiting, with the operator's timeout and a table of what is not
-# ready; the kubernetes provider's own await would only add a second, fixed 10-minute wait.
+# The ledger's NamespacePatch: a stable field manager, and forced (the lease is written by
+# another manager); no await of the provider's own.
 PATCH_ANNOTATIONS = {
-    "pulumi.com/patchForce": "true",  # spec.replicas is often owned via /scale or by an HPA
+    "pulumi.com/patchForce": "true",
     "pulumi.com/patchFieldManager": annotation_keys.FIELD_MANAGER,
     "pulumi.com/skipAwait": "true",
 }
 
 
 class SiteSwitch(pulumi.ComponentResource):
-    """One site's part of a switch: its kubernetes provider, patches, gates and ledger.
+    """One site's part of a switch: its scale, gates, ledger, and the kubernetes provider the
+    ledger goes through.
 
     Its last resource is the ledger: ``write_ledger`` registers the component's outputs.
     """
@@ -44,13 +40,13 @@ class SiteSwitch(pulumi.ComponentResource):
     config: SiteConfig
     site: Site
     provider: k8s.Provider
-    patches: list[pulumi.CustomResource]
+    scales: list[pulumi.CustomResource]
 
     def __init__(self, config: SiteConfig, role: str, opts: pulumi.ResourceOptions | None = None):
         super().__init__("drstack:index:Site", f"site {config.site}: {role}", {}, opts)
         self.config = config
         self.site = config.site
-        self.patches = []
+        self.scales = []
         self.provider = k8s.Provider(
             str(config.site),
             kubeconfig=_kubeconfig_input(config),
@@ -66,37 +62,29 @@ class SiteSwitch(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def child_opts(self, depends_on: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
-        # retain_on_delete: dropping a workload from the selection, or destroying the stack,
-        # must never change a replica count (deleting a Patch relinquishes spec.replicas).
-        return pulumi.ResourceOptions(parent=self, provider=self.provider, retain_on_delete=True,
+    def child_opts(self, depends_on: Sequence[pulumi.Resource], *,
+                   kubernetes: bool = False) -> pulumi.ResourceOptions:
+        """Options of a resource of this site, ordered after ``depends_on``.
+
+        retain_on_delete: dropping a workload from the selection, or destroying the stack, must
+        never change a replica count. ``kubernetes``: a pulumi-kubernetes resource (the ledger),
+        which goes through this site's provider; drstack's own resources carry their own.
+        """
+        return pulumi.ResourceOptions(parent=self, retain_on_delete=True,
+                                      provider=self.provider if kubernetes else None,
                                       depends_on=list(depends_on))
 
     def scale(self, workloads: Sequence[WorkloadPlan],
               depends_on: Sequence[pulumi.Resource]) -> list[pulumi.CustomResource]:
-        """Set every workload to its desired count and record its original count."""
-        patches = [self._patch(w, depends_on) for w in workloads]
-        self.patches.extend(patches)
-        return patches
-
-    def _patch(self, workload: WorkloadPlan,
-               depends_on: Sequence[pulumi.Resource]) -> pulumi.CustomResource:
-        site = self.site
-        metadata = ObjectMetaPatchArgs(
-            name=workload.ref.name,
-            namespace=self.config.namespace,
-            annotations={annotation_keys.ORIGINAL_REPLICAS: str(workload.original),
-                         **PATCH_ANNOTATIONS},
-        )
-        name = f"{site}-{workload.ref.kind.lower()}-{workload.ref.name}"
-        replicas = workload.desired(site)
-        if workload.ref.kind is Kind.DEPLOYMENT:
-            return DeploymentPatch(name, metadata=metadata,
-                                   spec=DeploymentSpecPatchArgs(replicas=replicas),
-                                   opts=self.child_opts(depends_on))
-        return StatefulSetPatch(name, metadata=metadata,
-                                spec=StatefulSetSpecPatchArgs(replicas=replicas),
-                                opts=self.child_opts(depends_on))
+        """Set every workload to its desired count and record its original count: one
+        SiteScale for the whole site (drstack/providers/site_scale.py says why)."""
+        spec = ScaleSpec(
+            site=self.site, namespace=self.config.namespace,
+            replicas=tuple(sorted((str(w.ref), w.desired(self.site)) for w in workloads)),
+            originals=tuple(sorted((str(w.ref), str(w.original)) for w in workloads)))
+        scale = SiteScale(f"{self.site}-scale", spec, opts=self.child_opts(depends_on))
+        self.scales.append(scale)
+        return [scale]
 
     def write_ledger(self, ledger: LedgerRecord,
                      depends_on: Sequence[pulumi.Resource]) -> NamespacePatch:
@@ -107,9 +95,9 @@ class SiteSwitch(pulumi.ComponentResource):
                 name=self.config.namespace,
                 annotations={**ledger.annotations(), **PATCH_ANNOTATIONS},
             ),
-            opts=self.child_opts(depends_on),
+            opts=self.child_opts(depends_on, kubernetes=True),
         )
-        self.register_outputs({"patches": len(self.patches)})
+        self.register_outputs({"scales": len(self.scales)})
         return patch
 
 

@@ -21,27 +21,21 @@ from drstack.testing.harness import Registration
 SIG_KEY = rpc._special_sig_key  # "4dabf18193072939515e22adb298388d"
 SECRET_SIG = rpc._special_secret_sig
 
-DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
-STATEFULSET_PATCH = "kubernetes:apps/v1:StatefulSetPatch"
 NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 DYNAMIC = "pulumi-python:dynamic"  # type prefix: pulumi-python:dynamic/drstack:DrainGate
-
 
 # The program runner of drstack/testing/harness.py: execute() returns (not raises) the error and
 # keeps each registration's wire form.
 Captured = harness.ProgramRun
 run = harness.execute
 
-
 def dynamic(captured: Captured) -> list[Registration]:
     return [r for r in captured.registrations if r.type.startswith(DYNAMIC)]
-
 
 def dump(value: Any) -> str:
     """Everything in ``value`` as one searchable string."""
     return json.dumps(value, default=repr, sort_keys=True)
-
 
 def without_secrets(value: Any) -> Any:
     """``value`` with every secret-wrapped part replaced by a marker."""
@@ -53,10 +47,8 @@ def without_secrets(value: Any) -> Any:
         return [without_secrets(v) for v in value]
     return value
 
-
 def write_paths(*servers: Any) -> list[tuple[str, str]]:
     return [(r.method, r.path) for s in servers for r in s.writes()]
-
 
 def program_dir() -> Path:
     return harness.MAIN.parent

@@ -9,8 +9,7 @@ from drstack import annotation_keys
 from drstack.testing.harness import ProgramRun, run_program
 from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 
-DEPLOYMENT_PATCH = "kubernetes:apps/v1:DeploymentPatch"
-STATEFULSET_PATCH = "kubernetes:apps/v1:StatefulSetPatch"
+SITE_SCALE = "pulumi-python:dynamic/drstack:SiteScale"
 NAMESPACE_PATCH = "kubernetes:core/v1:NamespacePatch"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 
@@ -26,47 +25,43 @@ def after_cutover(source_cluster, dr_cluster, tmp_path):
     return base_config(source_cluster, dr_cluster, tmp_path)
 
 
-def patch(run: ProgramRun, site: str, kind: str, name: str):
-    return run.named(f"{site}-{kind}-{name}")
+def scale(run: ProgramRun, site: str):
+    """The site's one SiteScale: every workload's planned count and original."""
+    return run.named(f"{site}-scale")
 
 
-def replicas_of(registration) -> float:
-    return registration.inputs["spec"]["replicas"]
+def replicas_of(run: ProgramRun, site: str, workload: str) -> float:
+    return scale(run, site).inputs["replicas"][workload]
 
 
 def test_failback_declares_old_site_down_then_new_site_up_at_the_recorded_counts(after_cutover):
     run = run_program(after_cutover, stack="source")
 
     assert run.outputs["transition"] == "failback"
-    for name in ("web", "api"):
-        assert replicas_of(patch(run, "dr", "deployment", name)) == 0
-    assert replicas_of(patch(run, "dr", "statefulset", "db")) == 0
-    assert replicas_of(patch(run, "source", "deployment", "web")) == 5  # live count on DR kept
-    assert replicas_of(patch(run, "source", "deployment", "api")) == 2
-    assert replicas_of(patch(run, "source", "statefulset", "db")) == 1
+    assert scale(run, "dr").inputs["replicas"] == {
+        "Deployment/api": 0, "Deployment/web": 0, "StatefulSet/db": 0}
+    assert scale(run, "source").inputs["replicas"] == {
+        "Deployment/api": 2, "Deployment/web": 5,  # the live count on DR is kept
+        "StatefulSet/db": 1}
     # The original is recorded on both sites, so the next cutover knows it too.
-    web_dr = patch(run, "dr", "deployment", "web").inputs["metadata"]
-    assert web_dr["annotations"][annotation_keys.ORIGINAL_REPLICAS] == "5"
-    assert web_dr["namespace"] == DR_NS
-    assert patch(run, "source", "deployment", "web").inputs["metadata"]["namespace"] == SOURCE_NS
+    for site in ("source", "dr"):
+        assert scale(run, site).inputs["originals"] == {
+            "Deployment/api": "2", "Deployment/web": "5", "StatefulSet/db": "1"}
+    assert scale(run, "dr").inputs["namespace"] == DR_NS
+    assert scale(run, "source").inputs["namespace"] == SOURCE_NS
 
 
 def test_failback_order_is_enforced_by_dependency_edges(after_cutover):
     run = run_program(after_cutover, stack="source")
 
-    down = [r for r in run.registrations if r.name.startswith("dr-") and "Patch" in r.type
-            and r.type != NAMESPACE_PATCH]
-    up = [r for r in run.registrations if r.name.startswith("source-") and "Patch" in r.type
-          and r.type != NAMESPACE_PATCH]
+    down, up = scale(run, "dr"), scale(run, "source")
     drain, ready = run.named("dr-drain"), run.named("source-ready")
-    assert len(down) == len(up) == 3
+    assert len(run.of_type(SITE_SCALE)) == 2
     lease = run.named("switch-lease")
-    for r in down:
-        assert r.dependencies == [lease.urn]
-    assert set(drain.dependencies) == {r.urn for r in down}
-    for r in up:
-        assert r.dependencies == [drain.urn]
-    assert set(ready.dependencies) == {r.urn for r in up}
+    assert down.dependencies == [lease.urn]
+    assert drain.dependencies == [down.urn]
+    assert up.dependencies == [drain.urn]
+    assert ready.dependencies == [up.urn]
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
         assert ledger_patch.dependencies == [ready.urn]
 
@@ -78,12 +73,12 @@ def test_cutover_is_the_mirror_image(source_cluster, dr_cluster, tmp_path):
     run = run_program(base_config(source_cluster, dr_cluster, tmp_path), stack="dr")
 
     assert run.outputs["transition"] == "cutover"
-    assert replicas_of(patch(run, "source", "deployment", "web")) == 0
-    assert replicas_of(patch(run, "dr", "deployment", "web")) == 3
+    assert replicas_of(run, "source", "Deployment/web") == 0
+    assert replicas_of(run, "dr", "Deployment/web") == 3
     drain, ready = run.named("source-drain"), run.named("dr-ready")
-    assert drain.dependencies == [patch(run, "source", "deployment", "web").urn]
-    assert patch(run, "dr", "deployment", "web").dependencies == [drain.urn]
-    assert ready.dependencies == [patch(run, "dr", "deployment", "web").urn]
+    assert drain.dependencies == [scale(run, "source").urn]
+    assert scale(run, "dr").dependencies == [drain.urn]
+    assert ready.dependencies == [scale(run, "dr").urn]
     assert drain.inputs["transition"] == ready.inputs["transition"] == "cutover#3"
 
 
@@ -91,10 +86,10 @@ def test_warm_strategy_brings_the_new_site_up_and_ready_before_the_old_goes_down
     run = run_program({**after_cutover, "strategy": "warm"}, stack="source")
 
     ready, drain = run.named("source-ready"), run.named("dr-drain")
-    web_source, web_dr = (patch(run, s, "deployment", "web") for s in ("source", "dr"))
-    assert web_source.dependencies == [run.named("switch-lease").urn]
-    assert ready.urn in web_dr.dependencies
-    assert drain.dependencies and web_dr.urn in drain.dependencies
+    up, down = scale(run, "source"), scale(run, "dr")
+    assert up.dependencies == [run.named("switch-lease").urn]
+    assert down.dependencies == [ready.urn]
+    assert drain.dependencies == [down.urn]
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
         assert ledger_patch.dependencies == [drain.urn]
 
@@ -103,9 +98,9 @@ def test_steady_state_declares_exactly_what_is_live_and_keeps_the_ledger(after_c
     run = run_program(after_cutover, stack="dr")
 
     assert run.outputs["transition"] == "none"
-    assert replicas_of(patch(run, "dr", "deployment", "web")) == 5
-    assert replicas_of(patch(run, "dr", "deployment", "api")) == 2
-    assert replicas_of(patch(run, "source", "deployment", "web")) == 0
+    assert replicas_of(run, "dr", "Deployment/web") == 5
+    assert replicas_of(run, "dr", "Deployment/api") == 2
+    assert replicas_of(run, "source", "Deployment/web") == 0
     for gate in ("source-drain", "dr-ready"):
         assert run.named(gate).inputs["transition"] == "none"
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
@@ -136,10 +131,10 @@ def test_one_provider_per_site_with_a_stable_cluster_identifier(after_cutover):
         assert provider.inputs["clusterIdentifier"] == f"drstack-{site}"
         assert provider.inputs["kubeconfig"] == after_cutover[f"{site}Kubeconfig"]
         assert provider.inputs["context"] == site
-    for r in run.registrations:
-        if r.type in (DEPLOYMENT_PATCH, STATEFULSET_PATCH, NAMESPACE_PATCH):
-            site = r.name.split("-")[0]
-            assert r.provider.startswith(providers[site].urn)
+    # The ledger goes through its site's provider; the SiteScale is drstack's own resource.
+    for r in run.of_type(NAMESPACE_PATCH):
+        site = r.name.split("-")[0]
+        assert r.provider.startswith(providers[site].urn)
 
 
 def test_site_providers_drop_a_lost_sites_patches_on_refresh_rather_than_fail(after_cutover):
@@ -152,17 +147,18 @@ def test_site_providers_drop_a_lost_sites_patches_on_refresh_rather_than_fail(af
         assert provider.inputs["deleteUnreachable"] == "true"
 
 
-def test_patches_force_replicas_with_one_field_manager_and_are_retained(after_cutover):
+def test_scales_and_ledgers_are_retained_and_the_ledger_is_forced_with_one_field_manager(
+        after_cutover):
+    # (The SiteScale's server-side apply under the drstack field manager, forced, is tested
+    # where it runs: tests/providers/test_site_scale.py.)
     run = run_program(after_cutover, stack="source")
 
-    patches = [r for r in run.registrations
-               if r.type in (DEPLOYMENT_PATCH, STATEFULSET_PATCH, NAMESPACE_PATCH)]
-    assert len(patches) == 8
-    for r in patches:
+    for r in (*run.of_type(SITE_SCALE), *run.of_type(NAMESPACE_PATCH)):
+        assert r.retain_on_delete, f"{r.name} would change what it set when removed"
+    for r in run.of_type(NAMESPACE_PATCH):
         notes = r.inputs["metadata"]["annotations"]
         assert notes["pulumi.com/patchForce"] == "true"
         assert notes["pulumi.com/patchFieldManager"] == "drstack"
-        assert r.retain_on_delete, f"{r.name} would relinquish replicas when removed"
 
 
 def test_the_preview_tree_names_each_sites_role(after_cutover):
@@ -171,8 +167,7 @@ def test_the_preview_tree_names_each_sites_role(after_cutover):
     components = {r.name: r for r in run.of_type("drstack:index:Site")}
     assert set(components) == {"site dr: scale down", "site source: scale up"}
     assert run.named("dr-drain").parent == components["site dr: scale down"].urn
-    assert patch(run, "source", "deployment", "web").parent == components[
-        "site source: scale up"].urn
+    assert scale(run, "source").parent == components["site source: scale up"].urn
 
 
 def test_the_preview_prints_the_plan_table_and_exports_the_plan(after_cutover):
@@ -272,10 +267,8 @@ def test_failback_with_copy_orders_drain_then_copy_then_scale_up(failback_with_d
     drain, copy, ready = run.named("dr-drain"), run.named("pvc-copy-into-source"), \
         run.named("source-ready")
     assert copy.dependencies == [drain.urn]
-    for name in ("source-deployment-web", "source-statefulset-db"):
-        assert run.named(name).dependencies == [copy.urn]
-    assert set(ready.dependencies) == {run.named("source-deployment-web").urn,
-                                       run.named("source-statefulset-db").urn}
+    assert scale(run, "source").dependencies == [copy.urn]
+    assert ready.dependencies == [scale(run, "source").urn]
     assert copy.inputs["fromSite"] == "dr" and copy.inputs["toSite"] == "source"
     assert copy.inputs["transition"] == "failback#5"
     assert copy.inputs["pairs"] == [{"source": "data-db-0", "dr": "data-db-0"},
@@ -332,13 +325,12 @@ def test_a_returned_old_site_is_fenced_first_and_the_fencing_recorded(source_clu
     run = run_program(base_config(source_cluster, dr_cluster, tmp_path), stack="dr")
 
     assert run.outputs["transition"] == "none" and run.outputs["fencing"] is True
-    web_source = patch(run, "source", "deployment", "web")
-    assert replicas_of(web_source) == 0
-    assert replicas_of(patch(run, "dr", "deployment", "web")) == 3
+    assert replicas_of(run, "source", "Deployment/web") == 0
+    assert replicas_of(run, "dr", "Deployment/web") == 3
     # Fencing comes before anything else: the scale-down depends only on the lease, and every
     # DR step comes after the source side's.
-    assert web_source.dependencies == [run.named("switch-lease").urn]
-    assert patch(run, "dr", "deployment", "web").dependencies == [run.named("source-drain").urn]
+    assert scale(run, "source").dependencies == [run.named("switch-lease").urn]
+    assert scale(run, "dr").dependencies == [run.named("source-drain").urn]
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
         notes = ledger_patch.inputs["metadata"]["annotations"]
         assert notes[annotation_keys.LEDGER_ACTIVE_SITE] == "dr"
@@ -364,9 +356,9 @@ def test_going_back_after_a_failed_failback_restores_dr_from_the_recorded_origin
 
     run = run_program({**config, "breakLease": True}, stack="dr")
     assert run.outputs["transition"] == "none"
-    assert replicas_of(patch(run, "dr", "deployment", "web")) == 5
-    assert replicas_of(patch(run, "source", "deployment", "web")) == 0
+    assert replicas_of(run, "dr", "Deployment/web") == 5
+    assert replicas_of(run, "source", "Deployment/web") == 0
     # Re-running the failback instead also works, and needs no override.
     again = run_program(config, stack="source")
     assert again.outputs["transition"] == "failback"
-    assert replicas_of(patch(again, "source", "deployment", "web")) == 5
+    assert replicas_of(again, "source", "Deployment/web") == 5
