@@ -226,22 +226,34 @@ class LocalCluster:
         }))
         return path
 
+    # The controllers and kwok run unthrottled (as kwokctl's disableQPSLimits does), so that
+    # how fast pods come and go - the floor of a switch - is not an artifact of client-go's
+    # default client limits. The API server keeps its own: drstack's requests meet real ones.
+    UNTHROTTLED = ("--kube-api-qps=5000", "--kube-api-burst=10000")
+
     def _controller_manager_argv(self) -> list[str]:
         return [str(tool("kube-controller-manager")), "--kubeconfig", str(self.kubeconfig),
-                "--leader-elect=false", "--secure-port=0",
+                "--leader-elect=false", "--secure-port=0", *self.UNTHROTTLED,
+                "--concurrent-replicaset-syncs=20", "--concurrent-deployment-syncs=20",
+                "--concurrent-statefulset-syncs=20",
                 "--service-account-private-key-file", str(self.pki.service_account_key),
                 "--root-ca-file", str(self.pki.ca_cert),
                 "--use-service-account-credentials=false", "--v=1"]
 
     def _scheduler_argv(self) -> list[str]:
         return [str(tool("kube-scheduler")), "--kubeconfig", str(self.kubeconfig),
-                "--leader-elect=false", "--secure-port=0", "--v=1"]
+                "--leader-elect=false", "--secure-port=0", *self.UNTHROTTLED, "--v=1"]
 
     def _kwok_argv(self) -> list[str]:
         # Stages (tools/build.sh): nodes Ready with a heartbeat; pods Running and Ready, deleted
         # pods gone at once.
+        options = self.folder / "kwok-options.yaml"
+        options.write_text(yaml.safe_dump({
+            "apiVersion": "config.kwok.x-k8s.io/v1alpha1", "kind": "KwokConfiguration",
+            "options": {"podPlayStageParallelism": 32, "nodePlayStageParallelism": 8}}))
         return [str(tool("kwok")), "--kubeconfig", str(self.kubeconfig),
-                "--config", str(KWOK_STAGES), "--manage-all-nodes=true", "--server-address", ""]
+                "--config", str(KWOK_STAGES), "--config", str(options),
+                "--manage-all-nodes=true", "--server-address", ""]
 
     def _spawn(self, component: str, argv: list[str]) -> int:
         log = open(self.log(component), "ab")
