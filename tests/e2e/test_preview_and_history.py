@@ -9,25 +9,28 @@ from tests.e2e.app import DEMO, E2eApp
 
 
 def test_preview_diff_shows_the_plan_table_and_every_replica_change(app: E2eApp) -> None:
-    # A stack's first preview shows each patch as a create at its desired count: the stack has
-    # no state yet (README: "The first preview").
+    # A stack's first preview shows each site's scale as a create at its desired counts: the
+    # stack has no state yet (README: "The first preview").
     first = app.cli.preview("dr").stdout
-    for kind, name, _ in DEMO:
-        assert re.search(r"replicas: 0$", _block(first, f"source-{kind.lower()}-{name}"), re.M)
-        assert "(create)" in _block(first, f"dr-{kind.lower()}-{name}")
+    assert "(create)" in _block(first, "source-scale") and "(create)" in _block(first, "dr-scale")
+    for kind, name, count in DEMO:
+        assert re.search(rf"^\s+{kind}/{name}: 0$", _block(first, "source-scale"), re.M)
+        assert re.search(rf"^\s+{kind}/{name}: {count}$", _block(first, "dr-scale"), re.M)
     app.cli.up("dr", "cutover")
     app.cli.up("source", "failback")
 
     out = app.cli.preview("dr").stdout
 
     assert "drstack: cutover to dr (last active: source, from ledger generation 2)" in out
+    down, up = _block(out, "source-scale"), _block(out, "dr-scale")
+    assert "(update)" in down and "(update)" in up
     for kind, name, count in DEMO:
-        # The plan table, then the engine's own diff of each workload's patch on each site.
+        # The plan table, then the engine's own diff: one line per workload whose count
+        # changes, on each site, as refresh read it => as the plan sets it.
         assert re.search(rf"{kind}/{name}\s+source\s+{count} -> 0", out), out
         assert re.search(rf"{kind}/{name}\s+dr\s+0 -> {count}", out), out
-        for site, old, new in (("source", count, 0), ("dr", 0, count)):
-            block = _block(out, f"{site}-{kind.lower()}-{name}")
-            assert "(update)" in block and f"~ replicas: {old} => {new}" in block, block
+        assert f"~ {kind}/{name}: {count} => 0" in down, down
+        assert f"~ {kind}/{name}: 0 => {count}" in up, up
 
 
 def test_after_a_switch_a_preview_of_the_same_stack_expects_no_changes(app: E2eApp) -> None:
