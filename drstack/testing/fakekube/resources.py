@@ -141,7 +141,7 @@ def api_resources(group_version: str) -> list[Obj]:
                 "singularName": rt.singular,
                 "namespaced": rt.namespaced,
                 "kind": rt.kind,
-                "verbs": ["create", "delete", "get", "list", "patch", "update"],
+                "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
                 "shortNames": list(rt.short_names),
             }
         )
