@@ -40,11 +40,11 @@ def mocks() -> Mocks:
 
 @pulumi.runtime.test
 def test_constructors_and_input_names(mocks: Mocks):
-    DrainGate("source-drain", DrainSpec(
+    drain = DrainGate("source-drain", DrainSpec(
         site=Site.SOURCE, namespace="shop", transition="cutover#3",
         workloads=(DrainWorkload("Deployment", "web", (("app", "web"),)),),
         claims=("data",), timeout_seconds=300.0))
-    ReadinessGate("dr-ready", ReadinessSpec(
+    ready = ReadinessGate("dr-ready", ReadinessSpec(
         site=Site.DR, namespace="shop", transition="cutover#3",
         workloads=(ReadyWorkload("Deployment", "web", 3),), timeout_seconds=600.0,
         poll_seconds=2.0))
@@ -64,4 +64,5 @@ def test_constructors_and_input_names(mocks: Mocks):
         # The pickled provider carries nothing secret, so it is stored as a plain string.
         assert isinstance(mocks.inputs["source-drain"]["__provider"], str)
 
-    return copy.urn.apply(verify)
+    # After all three are registered: registrations run concurrently, in no set order.
+    return pulumi.Output.all(drain.urn, ready.urn, copy.urn).apply(verify)
