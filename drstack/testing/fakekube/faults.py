@@ -78,12 +78,14 @@ class Hook:
     method: str | None = None
     path_contains: str | None = None
     status: int | None = None  # e.g. 200: only answers that got through count
+    watch: bool | None = None  # True: only watches count; False: only other requests
 
     def counts(self, record: RequestRecord) -> bool:
         return (
             (self.method is None or self.method.upper() == record.method)
             and (self.path_contains is None or self.path_contains in record.path)
             and (self.status is None or self.status == record.status)
+            and (self.watch is None or self.watch == record.is_watch)
         )
 
 

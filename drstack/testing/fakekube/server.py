@@ -234,17 +234,20 @@ class FakeKubeServer:
             self._store.compact()
 
     def after_requests(self, n: int, action: Callable[[], None], *, method: str | None = None,
-                       path_contains: str | None = None, status: int | None = None) -> None:
+                       path_contains: str | None = None, status: int | None = None,
+                       watch: bool | None = None) -> None:
         """Run ``action`` once, when the ``n``-th matching request from now has been answered.
 
         It runs before that answer is sent, so its effect is in place before the client can act
-        on the answer: "the pods go after the gate's sixth poll" holds on any machine. The one
-        way for a test to do something later (a controller's work, a fault mid-poll).
+        on the answer: "the pods go after the gate's sixth poll" holds on any machine. On a
+        watch, it runs before the stream starts, and the watch streams what it changed. The one
+        way for a test to do something later (a controller's work, a fault mid-wait).
+        ``watch`` True counts only watches, False only other requests.
         """
         if n < 1:
             raise ValueError(f"n must be at least 1, not {n}")
         with self._lock:
-            self._hooks.append(Hook(n, action, method, path_contains, status))
+            self._hooks.append(Hook(n, action, method, path_contains, status, watch))
 
     # -- request log ----------------------------------------------------------------------------
 

@@ -189,3 +189,15 @@ def test_a_watch_with_a_selector_is_refused_rather_than_half_served(
     with pytest.raises(ApiException) as caught:
         watch_pods(core, list_rv(core), label_selector="app=web")
     assert caught.value.status == 400 and "selectors" in json.loads(caught.value.body)["message"]
+
+
+def test_a_hook_can_count_watches_only_or_everything_else(
+        core: client.CoreV1Api, source_cluster: FakeKubeServer) -> None:
+    fired: list[str] = []
+    source_cluster.after_requests(1, lambda: fired.append("first watch"), watch=True)
+    source_cluster.after_requests(2, lambda: fired.append("second list"), watch=False)
+    rv = list_rv(core)
+    events(watch_pods(core, rv))
+    assert fired == ["first watch"]
+    list_rv(core)
+    assert fired == ["first watch", "second list"]
