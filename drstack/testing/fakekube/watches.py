@@ -89,13 +89,17 @@ class Watch:
             return
         sent = 0
         for event in self._events():
+            if event is None:
+                yield None
+                return
             yield json.dumps(event, separators=(",", ":")).encode() + b"\n"
             sent += 1
             if sent == drop_after:
                 yield None
                 return
 
-    def _events(self) -> Iterator[Obj]:
+    def _events(self) -> Iterator[Obj | None]:
+        """The watch's events; None when the fake stopped listening: its connections are cut."""
         if self._fault is not None and self._fault.gone:
             with self._store.lock:
                 oldest = self._store.latest_rv
@@ -116,10 +120,11 @@ class Watch:
             if changes is None:
                 yield _error(error)
                 return
+            if not self._still_open():
+                yield None
+                return
             for change in changes:
                 yield {"type": change.type, "object": change.obj}
-            if not self._still_open():
-                return
             if self._left() <= 0:
                 if self._request.bookmarks:
                     # Where the client's next watch may start, even if nothing it watches changed.
