@@ -46,8 +46,7 @@ def test_constructors_and_input_names(mocks: Mocks):
         claims=("data",), timeout_seconds=300.0))
     ready = ReadinessGate("dr-ready", ReadinessSpec(
         site=Site.DR, namespace="shop", transition="cutover#3",
-        workloads=(ReadyWorkload("Deployment", "web", 3),), timeout_seconds=600.0,
-        poll_seconds=2.0))
+        workloads=(ReadyWorkload("Deployment", "web", 3),), timeout_seconds=600.0))
     copy = PvcMigration("pvc-copy-into-dr", MigrationSpec(
         from_site=Site.SOURCE, to_site=Site.DR, transition="cutover#3",
         pairs=(PvcPair("data", "data"),), flags=("-i",), concurrency=2, timeout_seconds=7200.0,
@@ -56,8 +55,9 @@ def test_constructors_and_input_names(mocks: Mocks):
     def verify(_: object) -> None:
         assert set(mocks.inputs["source-drain"]) == {
             "site", "namespace", "transition", "workloads", "claims", "timeoutSeconds",
-            "pollSeconds", "__provider"}
-        assert mocks.inputs["dr-ready"]["pollSeconds"] == 2.0
+            "__provider"}
+        assert set(mocks.inputs["dr-ready"]) == {
+            "site", "namespace", "transition", "workloads", "timeoutSeconds", "__provider"}
         assert set(mocks.inputs["pvc-copy-into-dr"]) == {
             "fromSite", "toSite", "transition", "pairs", "flags", "concurrency",
             "timeoutSeconds", "pvMigratePath", "__provider"}
