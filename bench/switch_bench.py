@@ -17,10 +17,10 @@ measures a failback (dr -> source) with M PVCs to copy:
 (c) the floor: bench/floor_program.py, the same resources with constant inputs, under the same
     mocks, alternated with (b) (floor, ours, floor, ours...; medians); and (c') the floor of a
     batched design (one scale resource per site instead of one Patch per workload);
-(d) API requests by verb: reading both sites, and one readiness poll;
+(d) API requests by verb: reading both sites, and a readiness gate that finds all ready;
 (e) readiness detection latency: the bench marks every workload ready at time T from a
-    controller thread, at a random phase of the poll loop; latency = the gate's return - T
-    (the program's default poll, DEFAULT_POLL_SECONDS, then 1 s and 0.2 s for comparison);
+    controller thread, a random time after the gate started watching; latency = the gate's
+    return - T (the gate sees it from its watches' events);
 (f) PVC copy wall time with a fake pv-migrate that sleeps --copy-seconds, at concurrency 1 and 2;
 and the baseline (bench/baseline.py): sequential GET + PATCH /scale per workload, one pv-migrate
 at a time, on its own pair of fake clusters with the same contents and latency.
@@ -61,7 +61,6 @@ from drstack.planner import build_plan
 from drstack.program.checks import pv_migrate_findings
 from drstack.program.snapshots import read_snapshots
 from drstack.providers.readiness_gate import ReadinessGateProvider
-from drstack.providers.reading import DEFAULT_POLL_SECONDS
 from drstack.pvmigrate import Endpoint, MigrationJob, detect_version, run_migrations
 from drstack.testing import harness
 from drstack.testing.fake_pvmigrate import write_fake_pvmigrate
@@ -270,11 +269,11 @@ def gate_provider(kubeconfig: Path) -> ReadinessGateProvider:
     return provider
 
 
-def gate_props(sizes: Sizes, poll: float) -> dict[str, Any]:
+def gate_props(sizes: Sizes) -> dict[str, Any]:
     return {"site": "source", "namespace": READY_NS, "transition": "failback#5",
             "workloads": [{"kind": k, "name": n, "replicas": 2 if k == "Deployment" else 1}
                           for k, n in sizes.workloads()],
-            "timeoutSeconds": 120.0, "pollSeconds": poll}
+            "timeoutSeconds": 120.0}
 
 
 def unready(server: FakeKubeServer, sizes: Sizes) -> None:
@@ -283,7 +282,7 @@ def unready(server: FakeKubeServer, sizes: Sizes) -> None:
 
 
 def detection_latencies(server: FakeKubeServer, provider: ReadinessGateProvider, sizes: Sizes,
-                        poll: float, repeats: int, rng: random.Random) -> list[float]:
+                        repeats: int, rng: random.Random) -> list[float]:
     """Gate return time minus the moment the bench (as the controller) made all ready."""
     out = []
     for _ in range(repeats):
@@ -294,10 +293,10 @@ def detection_latencies(server: FakeKubeServer, provider: ReadinessGateProvider,
             server.make_ready(READY_NS)
             ready_at.append(time.perf_counter())
 
-        # A random phase against the poll loop: the latency is not the same every repeat.
-        timer = threading.Timer(0.3 + rng.uniform(0, poll), controller)
+        # At a random time once the gate watches: not always at the same point of its work.
+        timer = threading.Timer(0.3 + rng.uniform(0, 0.5), controller)
         timer.start()
-        outs = provider.create(gate_props(sizes, poll)).outs
+        outs = provider.create(gate_props(sizes)).outs
         returned = time.perf_counter()
         timer.join()
         assert outs["result"] == "ready", outs
@@ -337,11 +336,11 @@ class SizeResult:
     ours_peak: int = 0  # (b) tracemalloc peak, bytes
     floor_peak: int = 0  # (c) tracemalloc peak, bytes
     read_verbs: Counter[str] = field(default_factory=Counter)  # (d)
-    poll_verbs: Counter[str] = field(default_factory=Counter)  # (d)
-    # One gate call that finds all ready: one poll, client set-up included.
-    poll_seconds: float = 0.0
-    # (e) poll interval -> detection latencies (seconds), one per repeat.
-    ready_latencies: dict[float, list[float]] = field(default_factory=dict)
+    ready_verbs: Counter[str] = field(default_factory=Counter)  # (d)
+    # One gate call that finds all ready: one LIST per kind, client set-up included.
+    ready_check_seconds: float = 0.0
+    # (e) detection latencies (seconds), one per repeat.
+    ready_latencies: list[float] = field(default_factory=list)
     # (f) concurrency -> wall seconds, and ceil(M/c) copy times.
     copy_seconds: dict[int, float] = field(default_factory=dict)
     copy_expected_seconds: dict[int, float] = field(default_factory=dict)
@@ -413,24 +412,23 @@ def bench_size(sizes: Sizes, args: argparse.Namespace, work: Path, rng: random.R
         res.ours_peak = int(statistics.median(ours_peaks))
         say("  memory done")
 
-        # (d) one readiness poll, (e) detection latency: a namespace of its own on source.
+        # (d) a gate that finds all ready, (e) detection latency: a namespace of its own.
         deps = {n: 2 for k, n in sizes.workloads() if k == "Deployment"}
         stss = {n: 1 for k, n in sizes.workloads() if k == "StatefulSet"}
         populate(source, READY_NS, deployments=deps, statefulsets=stss)
         provider = gate_provider(Path(config["sourceKubeconfig"]))
         source.make_ready(READY_NS)
         source.clear_log()
-        provider.create(gate_props(sizes, 1.0))  # all ready: exactly one poll
-        res.poll_verbs = verbs(source)
-        one_poll = []
+        provider.create(gate_props(sizes))  # all ready: one LIST per kind, no watch
+        res.ready_verbs = verbs(source)
+        one_check = []
         for _ in range(3):
             start = time.perf_counter()
-            provider.create(gate_props(sizes, 1.0))
-            one_poll.append(time.perf_counter() - start)
-        res.poll_seconds = statistics.median(one_poll)
-        for poll in args.polls:
-            res.ready_latencies[poll] = detection_latencies(source, provider, sizes, poll,
-                                                  args.ready_repeats, rng)
+            provider.create(gate_props(sizes))
+            one_check.append(time.perf_counter() - start)
+        res.ready_check_seconds = statistics.median(one_check)
+        res.ready_latencies = detection_latencies(source, provider, sizes, args.ready_repeats,
+                                                  rng)
         say("  (e) done")
 
         # (f) copies
@@ -500,13 +498,12 @@ def size_report(r: SizeResult, args: argparse.Namespace) -> list[str]:
         f"| {floor / r.batched.seconds:.0f}x faster than (c) |",
         f"| (d) requests to read both sites | {show_verbs(r.read_verbs)} "
         f"| baseline: {show_verbs(r.baseline_verbs)} | |",
-        f"| (d) requests per readiness poll | {show_verbs(r.poll_verbs)}; a gate call that finds "
-        f"all ready (one poll) takes {ms(r.poll_seconds)} | baseline: no poll | |",
+        f"| (d) requests of a readiness gate that finds all ready | {show_verbs(r.ready_verbs)}; "
+        f"it takes {ms(r.ready_check_seconds)} | baseline: no readiness check | |",
+        f"| (e) readiness detection, watch ({len(r.ready_latencies)} runs) | median "
+        f"{ms(statistics.median(r.ready_latencies))}, max {ms(max(r.ready_latencies))} "
+        "| baseline: never waits | |",
     ]
-    for poll, lat in r.ready_latencies.items():
-        lines.append(
-            f"| (e) readiness detection, poll {poll:g} s ({len(lat)} runs) | median "
-            f"{ms(statistics.median(lat))}, max {ms(max(lat))} | baseline: never waits | |")
     for c, wall in r.copy_seconds.items():
         lines.append(
             f"| (f) copy {len(s.claims())} PVCs x {args.copy_seconds:g} s, concurrency {c} "
@@ -530,14 +527,12 @@ def size_report(r: SizeResult, args: argparse.Namespace) -> list[str]:
 def targets(results: list[SizeResult]) -> list[str]:
     big = max(results, key=lambda r: r.sizes.n)
     read_counts = {r.sizes.n: r.read_verbs for r in results}
-    poll_counts = {r.sizes.n: r.poll_verbs for r in results}
+    ready_counts = {r.sizes.n: r.ready_verbs for r in results}
     constant = (len({tuple(sorted(c.items())) for c in read_counts.values()}) == 1
-                and len({tuple(sorted(c.items())) for c in poll_counts.values()}) == 1)
+                and len({tuple(sorted(c.items())) for c in ready_counts.values()}) == 1)
     t_ratio = big.ours_seconds / big.floor_seconds
     m_ratio = big.ours_peak / big.floor_peak
-    polls = list(big.ready_latencies)
-    ready_default = [x for r in results for x in r.ready_latencies[polls[0]]]
-    ready_fast = [x for r in results for x in r.ready_latencies[polls[-1]]]
+    ready = [x for r in results for x in r.ready_latencies]
     copy_ratio = max(r.copy_seconds[c] / r.copy_expected_seconds[c]
                      for r in results for c in r.copy_seconds)
 
@@ -551,20 +546,16 @@ def targets(results: list[SizeResult]) -> list[str]:
         "|---|---|---|",
         "| reading: constant requests per namespace and kind, whatever N | read: "
         + "; ".join(f"N={n}: {show_verbs(c)}" for n, c in read_counts.items())
-        + "; per poll: " + "; ".join(f"N={n}: {show_verbs(c)}" for n, c in poll_counts.items())
+        + "; readiness gate, all ready: "
+        + "; ".join(f"N={n}: {show_verbs(c)}" for n, c in ready_counts.items())
         + f" | {verdict(constant)} |",
         f"| N={big.sizes.n}: program time <= 1.25x floor | {t_ratio:.3f}x | "
         f"{verdict(t_ratio <= 1.25)} |",
         f"| N={big.sizes.n}: program peak memory <= 1.25x floor | {m_ratio:.3f}x | "
         f"{verdict(m_ratio <= 1.25)} |",
-        f"| readiness detection < 1 s, poll {polls[0]:g} s (all N, all runs; the program's "
-        f"default) | median "
-        f"{ms(statistics.median(ready_default))}, max {ms(max(ready_default))} | "
-        f"{verdict(max(ready_default) < 1.0)} "
-        f"(median {verdict(statistics.median(ready_default) < 1.0)}) |",
-        f"| readiness detection < 1 s, poll {polls[-1]:g} s (all N, all runs) | median "
-        f"{ms(statistics.median(ready_fast))}, "
-        f"max {ms(max(ready_fast))} | {verdict(max(ready_fast) < 1.0)} |",
+        f"| readiness detection < 1 s, from the gate's watches (all N, all runs) | median "
+        f"{ms(statistics.median(ready))}, max {ms(max(ready))} | "
+        f"{verdict(max(ready) < 1.0)} (median {verdict(statistics.median(ready) < 1.0)}) |",
         f"| M copies at concurrency c take about ceil(M/c) copy times (within 1.25x) | worst "
         f"{copy_ratio:.3f}x | {verdict(copy_ratio <= 1.25)} |",
         "",
@@ -620,16 +611,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="floor/ours alternations under tracemalloc (default 2)")
     parser.add_argument("--read-repeats", type=int, default=5, help="repeats of (a) (default 5)")
     parser.add_argument("--ready-repeats", type=int, default=5,
-                        help="repeats of (e) per poll interval (default 5)")
-    parser.add_argument("--polls", default=f"{DEFAULT_POLL_SECONDS:g},1,0.2",
-                        help="readiness poll intervals for (e), seconds; the first is the "
-                        "program's default (default: the program's, then 1 and 0.2)")
+                        help="repeats of (e) (default 5)")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--markdown", type=Path, default=None,
                         help="also write the report (with the machine) to this file")
     args = parser.parse_args(argv)
     args.warm_up = True
-    args.polls = [float(x) for x in args.polls.split(",") if x.strip()]
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
 
     def say(text: str) -> None:

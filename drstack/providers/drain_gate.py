@@ -1,8 +1,9 @@
 """DrainGate: wait until the old site's pods are gone, so no one writes the PVCs being copied.
 
-Runs after the old site was scaled to 0. One LIST of the namespace's pods per poll, matched
-locally against the workloads' pod labels and the claims, is cheaper for the API server than a
-GET per workload, and sees pods a workload no longer owns (orphans still mounting a claim).
+Runs after the old site was scaled to 0. One LIST of the namespace's pods, then a watch of them,
+matched locally against the workloads' pod labels and the claims: cheaper for the API server
+than a GET per workload, and it sees pods a workload no longer owns (orphans still mounting a
+claim). The gate opens on the event that removes the last blocking pod.
 """
 
 from __future__ import annotations
@@ -19,13 +20,7 @@ from pulumi.dynamic import Resource
 from drstack.errors import ClusterError
 from drstack.model import Site
 from drstack.providers.inputs import Inputs, workload_entry
-from drstack.providers.reading import (
-    DEFAULT_POLL_SECONDS,
-    Clock,
-    api_client,
-    list_items,
-    poll_until,
-)
+from drstack.providers.reading import Clock, Collection, api_client, watch_until
 from drstack.providers.step import SwitchStepProvider
 
 # A pod in one of these phases has stopped all its containers (its volumes are unmounted);
@@ -61,11 +56,13 @@ class DrainSpec:
     workloads: tuple[DrainWorkload, ...]
     claims: tuple[str, ...]
     timeout_seconds: float
-    poll_seconds: float = DEFAULT_POLL_SECONDS
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
-        """The spec in a resource's inputs, and every failure found reading it."""
+        """The spec in a resource's inputs, and every failure found reading it.
+
+        Inputs saved by a drstack that polled also hold ``pollSeconds``; it is ignored.
+        """
         inputs = Inputs(props)
         site = inputs.site("site")
         namespace = inputs.text("namespace")
@@ -89,7 +86,6 @@ class DrainSpec:
             workloads=tuple(workloads),
             claims=claims,
             timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
-            poll_seconds=inputs.positive_seconds("pollSeconds", DEFAULT_POLL_SECONDS),
         )
         return spec, inputs
 
@@ -103,7 +99,6 @@ class DrainSpec:
                           for w in self.workloads],
             "claims": list(self.claims),
             "timeoutSeconds": self.timeout_seconds,
-            "pollSeconds": self.poll_seconds,
         }
 
 
@@ -121,23 +116,54 @@ class BlockingPod:
 
 def blocking_pods(pods: list[dict[str, Any]], spec: DrainSpec) -> list[BlockingPod]:
     """The pods of a LIST that belong to a listed workload or mount a listed claim."""
-    claims = set(spec.claims)
-    found = []
-    for pod in pods:
-        phase = (pod.get("status") or {}).get("phase") or "Unknown"
-        if phase in _FINISHED_PHASES:
-            continue
-        meta = pod.get("metadata") or {}
-        labels = meta.get("labels") or {}
-        pod_name = meta.get("name", "?")
-        reasons = [f"{w.kind}/{w.name}" for w in spec.workloads if w.owns(pod_name, labels)]
-        for volume in (pod.get("spec") or {}).get("volumes") or []:
-            claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
-            if claim in claims:
-                reasons.append(f"claim {claim}")
-        if reasons:
-            found.append(BlockingPod(pod_name, phase, tuple(reasons)))
+    found = [p for p in (blocking_pod(pod, spec) for pod in pods) if p is not None]
     return sorted(found, key=lambda p: p.name)
+
+
+def blocking_pod(pod: Mapping[str, Any], spec: DrainSpec) -> BlockingPod | None:
+    """The pod as a BlockingPod if it belongs to a listed workload or mounts a listed claim and
+    has not finished; else None."""
+    phase = (pod.get("status") or {}).get("phase") or "Unknown"
+    if phase in _FINISHED_PHASES:
+        return None
+    meta = pod.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    pod_name = meta.get("name", "?")
+    reasons = [f"{w.kind}/{w.name}" for w in spec.workloads if w.owns(pod_name, labels)]
+    claims = set(spec.claims)
+    for volume in (pod.get("spec") or {}).get("volumes") or []:
+        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+        if claim in claims:
+            reasons.append(f"claim {claim}")
+    return BlockingPod(pod_name, phase, tuple(reasons)) if reasons else None
+
+
+class PodsInTheWay:
+    """The drain gate's view of the namespace: its blocking pods only, by name."""
+
+    def __init__(self, spec: DrainSpec) -> None:
+        self._spec = spec
+        self._blocking: dict[str, BlockingPod] = {}
+        self.at_start: list[str] | None = None  # the names the first LIST found
+
+    def reset(self, kind: str, items: list[dict[str, Any]], at: float) -> None:
+        self._blocking = {p.name: p for p in blocking_pods(items, self._spec)}
+        if self.at_start is None:
+            self.at_start = sorted(self._blocking)
+
+    def apply(self, kind: str, event: str, obj: dict[str, Any], at: float) -> None:
+        name = (obj.get("metadata") or {}).get("name", "?")
+        found = None if event == "DELETED" else blocking_pod(obj, self._spec)
+        if found is None:
+            self._blocking.pop(name, None)
+        else:
+            self._blocking[name] = found
+
+    def done(self) -> bool:
+        return not self._blocking
+
+    def blocking(self) -> list[BlockingPod]:
+        return sorted(self._blocking.values(), key=lambda p: p.name)
 
 
 class DrainTimeout(ClusterError):
@@ -157,28 +183,15 @@ class DrainGateProvider(SwitchStepProvider[DrainSpec]):
         return {**props, "result": "drained", "waitedSeconds": waited, "podsAtStart": at_start}
 
     def wait(self, spec: DrainSpec) -> tuple[float, list[str]]:
-        """Poll until no blocking pod is left; (seconds waited, pod names seen at the start)."""
+        """Watch until no blocking pod is left; (seconds waited, pod names seen at the start)."""
         clock = Clock(spec.timeout_seconds)
-        at_start: list[list[str]] = []  # the names the first look found
+        view = PodsInTheWay(spec)
         with api_client(self.site_config(spec.site)) as client:
-            core = CoreV1Api(client)
-
-            def look() -> list[BlockingPod]:
-                pods = list_items(
-                    core.list_namespaced_pod, namespace=spec.namespace,
-                    what=f"list pods in {spec.site} namespace {spec.namespace} (drain gate)",
-                    deadline=clock.call_deadline(),
-                )
-                blocking = blocking_pods(pods, spec)
-                if not at_start:
-                    at_start.append([p.name for p in blocking])
-                return blocking
-
-            blocking = poll_until(look, lambda pods: not pods, clock=clock,
-                                  every=spec.poll_seconds)
-            if blocking:
-                raise DrainTimeout(_timeout_message(spec, blocking))
-            return clock.elapsed(), at_start[0]
+            pods = Collection("Pod", CoreV1Api(client).list_namespaced_pod, spec.namespace,
+                              f"pods in {spec.site} namespace {spec.namespace} (drain gate)")
+            if not watch_until([pods], view, clock=clock):
+                raise DrainTimeout(_timeout_message(spec, view.blocking()))
+            return clock.elapsed(), view.at_start or []
 
 
 def _timeout_message(spec: DrainSpec, blocking: list[BlockingPod]) -> str:

@@ -1,7 +1,8 @@
 """ReadinessGate: wait until the new site's workloads are rolled out at their desired counts.
 
-Runs after the new site was scaled up. One LIST per kind per poll (not a GET per workload):
-a namespace with many workloads costs the API server the same two requests.
+Runs after the new site was scaled up. One LIST per kind (not a GET per workload), then a
+watch per kind: a namespace with many workloads costs the API server the same few requests, and
+the gate opens on the event that makes the last workload ready.
 """
 
 from __future__ import annotations
@@ -18,13 +19,7 @@ from pulumi.dynamic import Resource
 from drstack.errors import ClusterError
 from drstack.model import Kind, Site
 from drstack.providers.inputs import Inputs, as_int, workload_entry
-from drstack.providers.reading import (
-    DEFAULT_POLL_SECONDS,
-    Clock,
-    api_client,
-    list_items,
-    poll_until,
-)
+from drstack.providers.reading import Clock, Collection, api_client, list_items, watch_until
 from drstack.providers.step import SwitchStepProvider
 
 
@@ -50,11 +45,13 @@ class ReadinessSpec:
     transition: str
     workloads: tuple[ReadyWorkload, ...]
     timeout_seconds: float
-    poll_seconds: float = DEFAULT_POLL_SECONDS
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> tuple[ReadinessSpec, Inputs]:
-        """The spec in a resource's inputs, and every failure found reading it."""
+        """The spec in a resource's inputs, and every failure found reading it.
+
+        Inputs saved by a drstack that polled also hold ``pollSeconds``; it is ignored.
+        """
         inputs = Inputs(props)
         site = inputs.site("site")
         namespace = inputs.text("namespace")
@@ -74,7 +71,6 @@ class ReadinessSpec:
             transition=transition,
             workloads=tuple(workloads),
             timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
-            poll_seconds=inputs.positive_seconds("pollSeconds", DEFAULT_POLL_SECONDS),
         )
         return spec, inputs
 
@@ -87,13 +83,12 @@ class ReadinessSpec:
             "workloads": [{"kind": w.kind, "name": w.name, "replicas": w.replicas}
                           for w in self.workloads],
             "timeoutSeconds": self.timeout_seconds,
-            "pollSeconds": self.poll_seconds,
         }
 
 
 @dataclass(frozen=True)
 class Rollout:
-    """What one poll saw of one workload."""
+    """What the gate last saw of one workload."""
 
     workload: ReadyWorkload
     found: bool
@@ -175,44 +170,70 @@ class ReadinessGateProvider(SwitchStepProvider[ReadinessSpec]):
                 "readySeconds": per_workload}
 
     def wait(self, spec: ReadinessSpec) -> tuple[float, dict[str, float]]:
-        """Poll until every workload is ready; (seconds for the site, seconds per workload)."""
+        """Watch until every workload is ready; (seconds for the site, seconds per workload)."""
         clock = Clock(spec.timeout_seconds)
-        ready_at: dict[str, float] = {}
+        view = Rollouts(spec)
         with api_client(self.site_config(spec.site)) as client:
             apps = AppsV1Api(client)
+            listers = {Kind.DEPLOYMENT.value: apps.list_namespaced_deployment,
+                       Kind.STATEFUL_SET.value: apps.list_namespaced_stateful_set}
+            collections = [
+                Collection(kind, lister, spec.namespace,
+                           f"{kind}s in {spec.site} namespace {spec.namespace} (readiness gate)")
+                for kind, lister in listers.items()
+                if any(w.kind == kind for w in spec.workloads)]
+            if not watch_until(collections, view, clock=clock):
+                events = _warning_events(CoreV1Api(client), spec)
+                raise ReadinessTimeout(_timeout_message(spec, view.pending(), events))
+            return clock.elapsed(), view.ready_seconds()
 
-            def look() -> list[Rollout]:
-                rollouts = self._poll(apps, spec, clock)
-                for r in rollouts:
-                    if r.ready:
-                        ready_at.setdefault(r.workload.ref, clock.elapsed())
-                    else:  # ready, then not again: its time is when it is ready for good
-                        ready_at.pop(r.workload.ref, None)
-                return [r for r in rollouts if not r.ready]
 
-            pending = poll_until(look, lambda rollouts: not rollouts, clock=clock,
-                                 every=spec.poll_seconds)
-            if pending:
-                events = _warning_events(CoreV1Api(client), spec, clock)
-                raise ReadinessTimeout(_timeout_message(spec, pending, events))
-            return clock.elapsed(), dict(sorted(ready_at.items()))
+class Rollouts:
+    """The readiness gate's view: the last Rollout of each workload it waits for, and when each
+    became ready for good."""
 
-    @staticmethod
-    def _poll(apps: AppsV1Api, spec: ReadinessSpec, clock: Clock) -> list[Rollout]:
-        listers = {Kind.DEPLOYMENT.value: apps.list_namespaced_deployment,
-                   Kind.STATEFUL_SET.value: apps.list_namespaced_stateful_set}
-        rollouts = []
-        for kind, lister in listers.items():
-            wanted = [w for w in spec.workloads if w.kind == kind]
-            if not wanted:
-                continue
-            items = list_items(
-                lister, namespace=spec.namespace, deadline=clock.call_deadline(),
-                what=f"list {kind}s in {spec.site} namespace {spec.namespace} (readiness gate)",
-            )
-            by_name = {(o.get("metadata") or {}).get("name"): o for o in items}
-            rollouts += [rollout(w, by_name.get(w.name)) for w in wanted]
-        return rollouts
+    def __init__(self, spec: ReadinessSpec) -> None:
+        self._wanted: dict[str, dict[str, ReadyWorkload]] = {}
+        for w in spec.workloads:
+            self._wanted.setdefault(w.kind, {})[w.name] = w
+        # The table's order: Deployments, then StatefulSets, each in the spec's order.
+        order = [k.value for k in (Kind.DEPLOYMENT, Kind.STATEFUL_SET)]
+        self._rollouts: dict[str, Rollout] = {
+            w.ref: rollout(w, None)
+            for kind in order for w in self._wanted.get(kind, {}).values()}
+        self._not_ready = set(self._rollouts)  # so that done() costs nothing per event
+        self._ready_at: dict[str, float] = {}
+
+    def reset(self, kind: str, items: list[dict[str, Any]], at: float) -> None:
+        wanted = self._wanted.get(kind, {})
+        found = {name: obj for obj in items
+                 if (name := (obj.get("metadata") or {}).get("name")) in wanted}
+        for name, workload in wanted.items():
+            self._set(rollout(workload, found.get(name)), at)
+
+    def apply(self, kind: str, event: str, obj: dict[str, Any], at: float) -> None:
+        workload = self._wanted.get(kind, {}).get((obj.get("metadata") or {}).get("name", ""))
+        if workload is not None:
+            self._set(rollout(workload, None if event == "DELETED" else obj), at)
+
+    def _set(self, seen: Rollout, at: float) -> None:
+        ref = seen.workload.ref
+        self._rollouts[ref] = seen
+        if seen.ready:
+            self._not_ready.discard(ref)
+            self._ready_at.setdefault(ref, at)
+        else:  # ready, then not again: its time is when it is ready for good
+            self._not_ready.add(ref)
+            self._ready_at.pop(ref, None)
+
+    def done(self) -> bool:
+        return not self._not_ready
+
+    def pending(self) -> list[Rollout]:
+        return [r for r in self._rollouts.values() if not r.ready]
+
+    def ready_seconds(self) -> dict[str, float]:
+        return dict(sorted(self._ready_at.items()))
 
 
 def _owned_name(workload: ReadyWorkload) -> re.Pattern[str]:
@@ -223,7 +244,7 @@ def _owned_name(workload: ReadyWorkload) -> re.Pattern[str]:
     return re.compile(rf"{name}(-[a-z0-9]{{6,10}}(-[a-z0-9]{{5}})?)?")
 
 
-def _warning_events(core: CoreV1Api, spec: ReadinessSpec, clock: Clock) -> dict[str, str]:
+def _warning_events(core: CoreV1Api, spec: ReadinessSpec) -> dict[str, str]:
     """The latest Warning event per workload (one LIST, only at timeout); best effort."""
     try:
         events = list_items(core.list_namespaced_event, namespace=spec.namespace,

@@ -257,10 +257,10 @@ def test_gate_outputs_and_pickles_hold_no_token(inline_sites, source_cluster, dr
         drain.create({"site": "source", "namespace": SOURCE_NS, "transition": "cutover#3",
                       "workloads": [{"kind": "Deployment", "name": "web",
                                      "podLabels": {"app": "web"}}],
-                      "claims": [], "timeoutSeconds": 2.0, "pollSeconds": 0.05}).outs,
+                      "claims": [], "timeoutSeconds": 2.0}).outs,
         ready.create({"site": "dr", "namespace": DR_NS, "transition": "cutover#3",
                       "workloads": [{"kind": "Deployment", "name": "web", "replicas": 2}],
-                      "timeoutSeconds": 2.0, "pollSeconds": 0.05}).outs,
+                      "timeoutSeconds": 2.0}).outs,
     ]
     assert outs[0]["result"] == "drained" and outs[1]["result"] == "ready"
     assert source_cluster.requests and dr_cluster.requests  # they used the inline kubeconfigs
@@ -278,7 +278,7 @@ def test_drain_timeout_holds_no_token(inline_sites, source_cluster, tokens):
         gate.create({"site": "source", "namespace": SOURCE_NS, "transition": "cutover#3",
                      "workloads": [{"kind": "Deployment", "name": "web",
                                     "podLabels": {"app": "web"}}],
-                     "claims": [], "timeoutSeconds": 0.3, "pollSeconds": 0.05})
+                     "claims": [], "timeoutSeconds": 0.3})
     assert "web-1" in str(caught.value)
     assert_exception_hidden(tokens, caught.value, "drain timeout")
 
@@ -289,7 +289,7 @@ def test_readiness_timeout_holds_no_token(inline_sites, dr_cluster, tokens):
     with pytest.raises(ReadinessTimeout) as caught:
         gate.create({"site": "dr", "namespace": DR_NS, "transition": "cutover#3",
                      "workloads": [{"kind": "Deployment", "name": "web", "replicas": 2}],
-                     "timeoutSeconds": 0.3, "pollSeconds": 0.05})
+                     "timeoutSeconds": 0.3})
     assert "Deployment/web" in str(caught.value)
     assert_exception_hidden(tokens, caught.value, "readiness timeout")
 
@@ -301,7 +301,7 @@ def test_unreachable_gate_error_holds_no_token(inline_sites, dr_cluster, tokens)
     with pytest.raises(ClusterUnavailable) as caught:
         gate.create({"site": "dr", "namespace": DR_NS, "transition": "cutover#3",
                      "workloads": [{"kind": "Deployment", "name": "web", "replicas": 2}],
-                     "timeoutSeconds": 0.5, "pollSeconds": 0.05})
+                     "timeoutSeconds": 0.5})
     assert time.monotonic() - started < 3.0
     assert_exception_hidden(tokens, caught.value, "unreachable gate")
 

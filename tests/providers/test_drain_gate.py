@@ -1,4 +1,4 @@
-"""DrainGate called directly: waits for the old site's pods, one pod LIST per poll."""
+"""DrainGate called directly: one LIST of the old site's pods, then a watch until they are gone."""
 
 from __future__ import annotations
 
@@ -15,19 +15,21 @@ from drstack.providers import (
     DrainTimeout,
     ProviderNotConfigured,
 )
-from drstack.testing.fakekube import objects
+from drstack.providers import reading as reading_module
+from drstack.providers.reading import WatchRefused
+from drstack.testing.fakekube import FakeKubeServer, RequestRecord, objects
 from tests.providers.sites import SOURCE_NS, Sites, configured
 
 WEB = {"kind": "Deployment", "name": "web", "podLabels": {"app": "web"}}
-# The pods go after the gate's sixth poll (one pod LIST each, 0.05 s apart): >= 0.3 s of waiting.
-POLLS_WHILE_PODS_RUN = 6
 DB = {"kind": "StatefulSet", "name": "db", "podLabels": {"app": "db"}}
+PODS_PATH = f"/api/v1/namespaces/{SOURCE_NS}/pods"
+BLOCKING = ("web-7d9f8b6c5d-abcde", "db-0", "debug")
 
 
 def props(**over: object) -> dict:
     base = {
         "site": "source", "namespace": SOURCE_NS, "transition": "failback#5",
-        "workloads": [WEB, DB], "claims": ["data"], "timeoutSeconds": 2.0, "pollSeconds": 0.05,
+        "workloads": [WEB, DB], "claims": ["data"], "timeoutSeconds": 20.0,
     }
     return {**base, **over}
 
@@ -43,49 +45,160 @@ def put_pods(sites: Sites) -> None:
     src.put(objects.pod("web-evicted", {"app": "web"}, phase="Failed"), SOURCE_NS)
 
 
-def blocking_pods_go_after_polls(sites: Sites, polls: int) -> None:
-    """Play the controllers: the blocking pods go once the gate has polled ``polls`` times."""
+def blocking_pods_go(server: FakeKubeServer) -> None:
+    """Play the controllers: each blocking pod goes, in its own write (one event each)."""
+    server.delete("Pod", SOURCE_NS, "web-7d9f8b6c5d-abcde")
+    server.put(objects.pod("db-0", {"app": "db"}, phase="Succeeded"), SOURCE_NS)  # finished
+    server.put(objects.pod("late", {"app": "other"}), SOURCE_NS)  # a pod that never blocks
+    server.delete("Pod", SOURCE_NS, "debug")
 
-    def controller() -> None:
-        for name in ("web-7d9f8b6c5d-abcde", "db-0", "debug"):
-            sites.source.delete("Pod", SOURCE_NS, name)
 
-    sites.source.after_requests(polls, controller)
+def blocking_pods_go_when_watched(sites: Sites, watch: int = 1) -> None:
+    """The pods go when the gate opens its ``watch``-th watch (before it streams)."""
+    sites.source.after_requests(watch, lambda: blocking_pods_go(sites.source), watch=True)
+
+
+def shape(requests: list[RequestRecord]) -> list[tuple[str, str]]:
+    """Each request as (LIST or WATCH, path): what a test asserts the gate sent."""
+    return [("WATCH" if r.is_watch else r.method.replace("GET", "LIST"), r.path)
+            for r in requests]
 
 
 def test_passes_when_pods_go_mid_wait(sites: Sites) -> None:
     put_pods(sites)
     provider = configured(DrainGateProvider, sites.config)
-    blocking_pods_go_after_polls(sites, POLLS_WHILE_PODS_RUN)
+    blocking_pods_go_when_watched(sites)
     result = provider.create(props())
     outs = result.outs
     assert outs["result"] == "drained"
     assert outs["site"] == "source" and outs["transition"] == "failback#5"
     assert outs["podsAtStart"] == ["db-0", "debug", "web-7d9f8b6c5d-abcde"]
-    assert 0.25 <= outs["waitedSeconds"] < 2.0
+    assert 0 < outs["waitedSeconds"] < 20.0
     assert result.id
 
 
-def test_one_pod_list_per_poll(sites: Sites) -> None:
+def test_the_pods_going_are_seen_from_the_watch_events_without_another_list(
+        sites: Sites) -> None:
     put_pods(sites)
     provider = configured(DrainGateProvider, sites.config)
-    blocking_pods_go_after_polls(sites, POLLS_WHILE_PODS_RUN)
+    blocking_pods_go_when_watched(sites)
+    last_write = sites.source.get("Pod", SOURCE_NS, "web-evicted")["metadata"]["resourceVersion"]
     sites.clear_logs()
     outs = provider.update("id", props(), props()).outs
+    assert outs["result"] == "drained"
     requests = sites.source.requests
-    pods_path = f"/api/v1/namespaces/{SOURCE_NS}/pods"
-    assert {(r.method, r.path) for r in requests} == {("GET", pods_path)}
-    # Polls every 0.05 s until the pods go: one LIST each, not one per workload or claim.
-    polls = outs["waitedSeconds"] / 0.05
-    assert 2 <= len(requests) <= polls + 2
+    assert shape(requests) == [("LIST", PODS_PATH), ("WATCH", PODS_PATH)]
+    watch = requests[1].query
+    # The watch starts where the LIST left off (the last write before it), so it misses nothing.
+    assert watch["resourceVersion"] == last_write
+    assert watch["allowWatchBookmarks"] == "true" and 1 <= int(watch["timeoutSeconds"]) <= 20
     assert sites.dr.requests == []
+
+
+def test_already_drained_is_one_list_and_no_watch(sites: Sites) -> None:
+    sites.source.put(objects.pod("other", {"app": "other"}), SOURCE_NS)
+    provider = configured(DrainGateProvider, sites.config)
+    sites.clear_logs()
+    outs = provider.create(props()).outs
+    assert outs["result"] == "drained" and outs["podsAtStart"] == []
+    assert shape(sites.source.requests) == [("LIST", PODS_PATH)]
+
+
+def test_a_blocking_pod_that_appears_mid_wait_keeps_the_gate_closed(sites: Sites) -> None:
+    put_pods(sites)
+    provider = configured(DrainGateProvider, sites.config)
+
+    def replaced() -> None:  # the new pod comes first: no moment without a blocking pod
+        sites.source.put(objects.pod("web-7d9f8b6c5d-fghij", {"app": "web"}), SOURCE_NS)
+        blocking_pods_go(sites.source)
+
+    sites.source.after_requests(1, replaced, watch=True)
+    with pytest.raises(DrainTimeout) as caught:
+        provider.create(props(timeoutSeconds=0.5))
+    text = str(caught.value)
+    assert "1 pod(s) still in namespace shop" in text
+    assert "web-7d9f8b6c5d-fghij (phase Running; Deployment/web)" in text
+    assert not any(name in text for name in BLOCKING)
+
+
+@pytest.mark.parametrize("how", ["ERROR event", "HTTP 410", "compacted"])
+def test_a_410_mid_wait_lists_again_and_still_finishes(how: str, sites: Sites) -> None:
+    put_pods(sites)
+    src = sites.source
+    provider = configured(DrainGateProvider, sites.config)
+    if how == "compacted":
+        # A change after the LIST, then etcd's compaction: the LIST's resourceVersion is too old.
+        def compact() -> None:
+            src.delete("Pod", SOURCE_NS, "debug")
+            src.compact()
+        src.after_requests(1, compact, watch=False)
+    else:
+        src.watch_gone_next(1, http_status=how == "HTTP 410")
+    blocking_pods_go_when_watched(sites, watch=2)
+    sites.clear_logs()
+    outs = provider.create(props()).outs
+    assert outs["result"] == "drained"
+    assert outs["podsAtStart"] == ["db-0", "debug", "web-7d9f8b6c5d-abcde"]
+    assert shape(src.requests) == [("LIST", PODS_PATH), ("WATCH", PODS_PATH)] * 2
+    assert [r.status for r in src.requests] == [200, 410 if how == "HTTP 410" else 200, 200, 200]
+
+
+@pytest.mark.parametrize("events_first", [0, 1])
+def test_a_dropped_watch_lists_again_and_still_finishes(events_first: int, sites: Sites) -> None:
+    put_pods(sites)
+    src = sites.source
+    provider = configured(DrainGateProvider, sites.config)
+    src.drop_watch_after(events_first)
+    # One pod goes while the first watch runs (it may see it, then drops), the rest on the next.
+    src.after_requests(1, lambda: src.delete("Pod", SOURCE_NS, "debug"), watch=True)
+    blocking_pods_go_when_watched(sites, watch=2)
+    sites.clear_logs()
+    outs = provider.create(props()).outs
+    assert outs["result"] == "drained"
+    assert shape(src.requests) == [("LIST", PODS_PATH), ("WATCH", PODS_PATH)] * 2
+
+
+def test_a_watch_that_reaches_its_timeout_is_followed_by_another_not_by_a_list(
+        sites: Sites, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing changes for a while: one watch per window (timeoutSeconds), not a LIST a poll."""
+    put_pods(sites)
+    monkeypatch.setattr(reading_module, "WATCH_WINDOW_SECONDS", 1)
+    provider = configured(DrainGateProvider, sites.config)
+    sites.clear_logs()
+    with pytest.raises(DrainTimeout):
+        provider.create(props(timeoutSeconds=2.5))
+    requests = sites.source.requests
+    watches = [r for r in requests if r.is_watch]
+    assert shape(requests)[0] == ("LIST", PODS_PATH) and len(requests) == 1 + len(watches)
+    # Each window is a second long: at most three in 2.5 s (a 0.5 s poll made five LISTs).
+    assert 1 <= len(watches) <= 3
+    assert all(w.query["timeoutSeconds"] == "1" for w in watches)
+    # Each next watch resumes from the bookmark that ended the one before.
+    versions = [int(w.query["resourceVersion"]) for w in watches]
+    assert versions == sorted(versions)
+
+
+def test_a_watch_refused_for_good_fails_naming_the_call_and_the_permission(
+        sites: Sites) -> None:
+    put_pods(sites)
+    src = sites.source
+    src.after_requests(1, lambda: src.fail_next(1, 403), watch=False)
+    provider = configured(DrainGateProvider, sites.config)
+    with pytest.raises(WatchRefused) as caught:
+        provider.create(props())
+    text = str(caught.value)
+    assert f"watch pods in source namespace {SOURCE_NS} (drain gate): HTTP 403" in text
+    assert "list and watch on Pods" in text and "drstack-rbac.yaml" in text
 
 
 def test_timeout_names_the_pods_still_there(sites: Sites) -> None:
     put_pods(sites)
     provider = configured(DrainGateProvider, sites.config)
+    sites.clear_logs()
     with pytest.raises(DrainTimeout) as caught:
         provider.create(props(timeoutSeconds=0.3))
+    # Nothing changed: the LIST, then one watch, open until the deadline.
+    assert shape(sites.source.requests) == [("LIST", PODS_PATH), ("WATCH", PODS_PATH)]
     text = str(caught.value)
     assert "3 pod(s) still in namespace shop on the source site after 0.3s" in text
     assert "web-7d9f8b6c5d-abcde (phase Running; Deployment/web)" in text
@@ -118,7 +231,7 @@ def test_diff_changes_only_for_a_switch() -> None:
 
 def test_check_accepts_engine_floats_and_reports_bad_inputs() -> None:
     provider = DrainGateProvider()
-    assert provider.check({}, props(timeoutSeconds=3.0, pollSeconds=1.0)).failures == []
+    assert provider.check({}, props(timeoutSeconds=3.0)).failures == []
     bad = props(site="prod", namespace="", timeoutSeconds=0.0, claims="data",
                 workloads=[{"kind": "Job", "name": "x", "podLabels": {"a": "b"}},
                            {"kind": "Deployment", "name": "web", "podLabels": ["app"]}, "web"])
@@ -163,3 +276,13 @@ def test_the_spec_reads_back_what_it_writes() -> None:
     assert inputs.failures == [] and not inputs.incomplete
     assert spec.to_props() == props()
     assert DrainSpec.from_props(spec.to_props())[0] == spec
+
+
+def test_inputs_saved_by_a_polling_drstack_still_read(sites: Sites) -> None:
+    """Stacks updated before the gates watched hold pollSeconds in their saved inputs."""
+    saved = props(pollSeconds=0.5)
+    spec, inputs = DrainSpec.from_props(saved)
+    assert inputs.failures == [] and spec == DrainSpec.from_props(props())[0]
+    provider = configured(DrainGateProvider, sites.config)
+    assert provider.check(saved, saved).failures == []
+    assert provider.update("id", saved, saved).outs["result"] == "drained"

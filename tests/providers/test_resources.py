@@ -40,14 +40,13 @@ def mocks() -> Mocks:
 
 @pulumi.runtime.test
 def test_constructors_and_input_names(mocks: Mocks):
-    DrainGate("source-drain", DrainSpec(
+    drain = DrainGate("source-drain", DrainSpec(
         site=Site.SOURCE, namespace="shop", transition="cutover#3",
         workloads=(DrainWorkload("Deployment", "web", (("app", "web"),)),),
         claims=("data",), timeout_seconds=300.0))
-    ReadinessGate("dr-ready", ReadinessSpec(
+    ready = ReadinessGate("dr-ready", ReadinessSpec(
         site=Site.DR, namespace="shop", transition="cutover#3",
-        workloads=(ReadyWorkload("Deployment", "web", 3),), timeout_seconds=600.0,
-        poll_seconds=2.0))
+        workloads=(ReadyWorkload("Deployment", "web", 3),), timeout_seconds=600.0))
     copy = PvcMigration("pvc-copy-into-dr", MigrationSpec(
         from_site=Site.SOURCE, to_site=Site.DR, transition="cutover#3",
         pairs=(PvcPair("data", "data"),), flags=("-i",), concurrency=2, timeout_seconds=7200.0,
@@ -56,12 +55,14 @@ def test_constructors_and_input_names(mocks: Mocks):
     def verify(_: object) -> None:
         assert set(mocks.inputs["source-drain"]) == {
             "site", "namespace", "transition", "workloads", "claims", "timeoutSeconds",
-            "pollSeconds", "__provider"}
-        assert mocks.inputs["dr-ready"]["pollSeconds"] == 2.0
+            "__provider"}
+        assert set(mocks.inputs["dr-ready"]) == {
+            "site", "namespace", "transition", "workloads", "timeoutSeconds", "__provider"}
         assert set(mocks.inputs["pvc-copy-into-dr"]) == {
             "fromSite", "toSite", "transition", "pairs", "flags", "concurrency",
             "timeoutSeconds", "pvMigratePath", "__provider"}
         # The pickled provider carries nothing secret, so it is stored as a plain string.
         assert isinstance(mocks.inputs["source-drain"]["__provider"], str)
 
-    return copy.urn.apply(verify)
+    # After all three are registered: registrations run concurrently, in no set order.
+    return pulumi.Output.all(drain.urn, ready.urn, copy.urn).apply(verify)

@@ -57,7 +57,7 @@ def inline_sites(sites: Sites) -> Sites:
 def drain_props(**over: object) -> dict:
     base = {"site": "source", "namespace": SOURCE_NS, "transition": "failback#5",
             "workloads": [{"kind": "Deployment", "name": "web", "podLabels": {"app": "web"}}],
-            "claims": ["data"], "timeoutSeconds": 3, "pollSeconds": 0.05}
+            "claims": ["data"], "timeoutSeconds": 20}
     return {**base, **over}
 
 
@@ -65,7 +65,7 @@ def ready_props(**over: object) -> dict:
     base = {"site": "dr", "namespace": DR_NS, "transition": "cutover#3",
             "workloads": [{"kind": "Deployment", "name": "web", "replicas": 2},
                           {"kind": "StatefulSet", "name": "db", "replicas": 1}],
-            "timeoutSeconds": 3, "pollSeconds": 0.05}
+            "timeoutSeconds": 20}
     return {**base, **over}
 
 
@@ -88,12 +88,14 @@ def test_drain_gate_switch(inline_sites: Sites, start_host) -> None:
     assert failures == []
     assert host.diff("DrainGate", DRAIN, "", inputs, inputs).changes == \
         provider_pb2.DiffResponse.DIFF_SOME
-    # The pod goes after the gate's sixth poll (0.05 s apart).
-    sites.source.after_requests(6, lambda: sites.source.delete("Pod", SOURCE_NS,
-                                                               "web-5d8f9c7b6a-x2k9p"))
+    # The pod goes when the gate watches (after its LIST): the gate sees it from the event.
+    sites.source.after_requests(1, lambda: sites.source.delete("Pod", SOURCE_NS,
+                                                               "web-5d8f9c7b6a-x2k9p"), watch=True)
+    sites.clear_logs()
     id_, outs = host.create("DrainGate", DRAIN, inputs)
     assert id_ and outs["result"] == "drained" and outs["podsAtStart"] == ["web-5d8f9c7b6a-x2k9p"]
-    assert outs["waitedSeconds"] >= 0.25
+    assert 0 < outs["waitedSeconds"] < 20
+    assert [r.is_watch for r in sites.source.requests] == [False, True]
     assert TOKEN not in repr(outs)
     # A re-run of the same switch (e.g. after a later step failed) checks again: all clear now.
     again = host.update("DrainGate", DRAIN, id_, outs, inputs)
@@ -109,11 +111,31 @@ def test_readiness_gate_switch(sites: Sites, start_host) -> None:
     host.configure(sites.config)
     inputs, failures = host.check("ReadinessGate", READY, {}, ready_props())
     assert failures == []
-    # Ready after the gate's sixth poll (a poll lists Deployments, then StatefulSets).
-    sites.dr.after_requests(6, lambda: sites.dr.make_ready(DR_NS), path_contains="/statefulsets")
+    # Ready when the gate watches the StatefulSets; a 410 on the Deployments' first watch.
+    sites.dr.watch_gone_next(1, path_contains="/deployments")
+    sites.dr.after_requests(1, lambda: sites.dr.make_ready(DR_NS), watch=True,
+                            path_contains="/statefulsets")
+    sites.clear_logs()
     _, outs = host.create("ReadinessGate", READY, inputs)
     assert outs["result"] == "ready"
     assert set(outs["readySeconds"]) == {"Deployment/web", "StatefulSet/db"}
+    lists = sorted(r.path.rsplit("/", 1)[1] for r in sites.dr.requests if not r.is_watch)
+    assert lists in (["deployments", "statefulsets"],  # all ready before the 410 was read
+                     ["deployments", "deployments", "statefulsets"])
+
+
+def test_inputs_saved_by_a_polling_drstack_show_no_change_and_still_run(sites: Sites,
+                                                                       start_host) -> None:
+    """A stack last updated when the gates polled has pollSeconds in its saved inputs."""
+    host = start_host()
+    host.configure(sites.config)
+    saved = drain_props(pollSeconds=0.5)
+    steady = drain_props(transition="none")
+    assert host.diff("DrainGate", DRAIN, "id", {**saved, "transition": "none"}, steady).changes \
+        == provider_pb2.DiffResponse.DIFF_NONE
+    inputs, failures = host.check("DrainGate", DRAIN, saved, saved)
+    assert failures == []
+    assert host.update("DrainGate", DRAIN, "id", saved, inputs)["result"] == "drained"
 
 
 def test_pvc_migration_switch_with_pv_migrate_v3(inline_sites: Sites, start_host,

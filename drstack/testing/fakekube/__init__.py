@@ -1,9 +1,10 @@
 """A fake Kubernetes API server for the tests and the bench (no kube-apiserver can run here).
 
 By concept: ``server`` (FakeKubeServer: lifecycle, faults, the request log, helpers that play
-the controllers), ``store`` (objects and resourceVersions), ``api`` (the verbs), ``selectors``,
-``patches``, ``status`` (v1 Status errors), ``resources`` (types and discovery), ``controllers``,
-``faults``, ``serving`` (HTTP plumbing) and ``objects`` (builders of valid objects).
+the controllers), ``store`` (objects, resourceVersions and recent changes), ``api`` (the verbs),
+``watches`` (streams of events), ``selectors``, ``patches``, ``status`` (v1 Status errors),
+``resources`` (types and discovery), ``controllers``, ``faults``, ``serving`` (HTTP plumbing)
+and ``objects`` (builders of valid objects).
 """
 
 from drstack.testing.fakekube import objects

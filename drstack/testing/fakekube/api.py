@@ -309,13 +309,13 @@ def parse_route(path: str) -> Route:
     parts = [p for p in path.split("/") if p]
     missing = ApiError(404, "NotFound", "the server could not find the requested resource")
     if parts[:2] == ["api", "v1"]:
-        group, rest = "", parts[2:]
-    elif parts[:3] == ["apis", "apps", "v1"]:
-        group, rest = "apps", parts[3:]
+        group, version, rest = "", "v1", parts[2:]
+    elif len(parts) >= 3 and parts[0] == "apis":
+        group, version, rest = parts[1], parts[2], parts[3:]
     else:
         raise missing
-    types = {rt.plural: rt for rt in RESOURCES if rt.group == group}
-    if not rest:
+    types = {rt.plural: rt for rt in RESOURCES if (rt.group, rt.version) == (group, version)}
+    if not rest or not types:
         raise missing
     if rest[0] == "namespaces" and len(rest) >= 3 and rest[2] in types:
         rt = types[rest[2]]

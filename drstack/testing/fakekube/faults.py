@@ -1,5 +1,6 @@
-"""What a test injects into a fake cluster's answers, and what it reads back: faults by count,
-hooks fired after the Nth request, and the log of every request answered.
+"""What a test injects into a fake cluster's answers, and what it reads back: faults by count
+(on any request, or on watches only), hooks fired after the Nth request, and the log of every
+request answered.
 
 Both count requests, never seconds: a test that acts "after the gate's sixth poll" behaves the
 same on a loaded machine as on an idle one.
@@ -26,6 +27,16 @@ class RequestRecord:
     @property
     def is_write(self) -> bool:
         return self.method != "GET"
+
+    @property
+    def is_watch(self) -> bool:
+        """A watch (``?watch=true``) rather than a LIST or GET of the same path."""
+        return is_watch(self.query)
+
+
+def is_watch(query: dict[str, str]) -> bool:
+    """Whether a request's query asks for a watch, as kube-apiserver reads ``watch``."""
+    return query.get("watch", "").lower() in ("true", "1")
 
 
 @dataclass
@@ -67,12 +78,14 @@ class Hook:
     method: str | None = None
     path_contains: str | None = None
     status: int | None = None  # e.g. 200: only answers that got through count
+    watch: bool | None = None  # True: only watches count; False: only other requests
 
     def counts(self, record: RequestRecord) -> bool:
         return (
             (self.method is None or self.method.upper() == record.method)
             and (self.path_contains is None or self.path_contains in record.path)
             and (self.status is None or self.status == record.status)
+            and (self.watch is None or self.watch == record.is_watch)
         )
 
 
@@ -89,3 +102,31 @@ def due(hooks: list[Hook], record: RequestRecord) -> list[Hook]:
                 fired.append(hook)
     hooks[:] = [hook for hook in hooks if hook.remaining > 0]
     return fired
+
+
+@dataclass
+class WatchFault:
+    """The next ``remaining`` matching watches fail: ``gone`` answers 410 Gone (an ERROR event,
+    or with ``http_status`` an HTTP 410 before any event); otherwise the connection drops after
+    ``drop_after`` events."""
+
+    remaining: int
+    path_contains: str | None
+    gone: bool = False
+    http_status: bool = False
+    drop_after: int = 0
+
+    def matches(self, path: str) -> bool:
+        return self.remaining > 0 and (self.path_contains is None or self.path_contains in path)
+
+
+def take_watch_fault(faults: list[WatchFault], path: str) -> WatchFault | None:
+    """The first watch fault that matches a watch of ``path``, counted down; None when none does.
+
+    The caller holds the lock that guards ``faults``.
+    """
+    for fault in faults:
+        if fault.matches(path):
+            fault.remaining -= 1
+            return fault
+    return None

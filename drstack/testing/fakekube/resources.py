@@ -64,7 +64,14 @@ RESOURCES: tuple[ResourceType, ...] = (
         "statefulsets", "statefulset", "StatefulSet", "apps", "v1", True, ("sts",),
         subresources=("scale", "status"),
     ),
+    ResourceType("services", "service", "Service", "", "v1", True, ("svc",)),
+    ResourceType(
+        "endpointslices", "endpointslice", "EndpointSlice", "discovery.k8s.io", "v1", True,
+        subresources=(),
+    ),
 )
+# The API groups served besides the core group, each at the one version the fake knows.
+GROUP_VERSIONS: dict[str, str] = {rt.group: rt.version for rt in RESOURCES if rt.group}
 _BY_NAME: dict[str, ResourceType] = {}
 for _rt in RESOURCES:
     for _key in (_rt.plural, _rt.singular, _rt.kind.lower(), *_rt.short_names):
@@ -97,19 +104,16 @@ def discovery(path: str, port: int) -> Obj | None:
             ],
         }
     if path == "/apis":
-        gv = {"groupVersion": "apps/v1", "version": "v1"}
         return {
             "kind": "APIGroupList",
             "apiVersion": "v1",
-            "groups": [{"name": "apps", "versions": [gv], "preferredVersion": gv}],
+            "groups": [_api_group(group) for group in GROUP_VERSIONS],
         }
-    if path == "/apis/apps":
-        gv = {"groupVersion": "apps/v1", "version": "v1"}
-        return {
-            "kind": "APIGroup", "apiVersion": "v1", "name": "apps",
-            "versions": [gv], "preferredVersion": gv,
-        }
-    for group_version, prefix in (("v1", "/api/v1"), ("apps/v1", "/apis/apps/v1")):
+    for group in GROUP_VERSIONS:
+        if path == f"/apis/{group}":
+            return {"kind": "APIGroup", "apiVersion": "v1", **_api_group(group)}
+    prefixes = {"v1": "/api/v1"} | {f"{g}/{v}": f"/apis/{g}/{v}" for g, v in GROUP_VERSIONS.items()}
+    for group_version, prefix in prefixes.items():
         if path == prefix:
             return {
                 "kind": "APIResourceList",
@@ -118,6 +122,11 @@ def discovery(path: str, port: int) -> Obj | None:
                 "resources": api_resources(group_version),
             }
     return None
+
+
+def _api_group(group: str) -> Obj:
+    gv = {"groupVersion": f"{group}/{GROUP_VERSIONS[group]}", "version": GROUP_VERSIONS[group]}
+    return {"name": group, "versions": [gv], "preferredVersion": gv}
 
 
 def api_resources(group_version: str) -> list[Obj]:
@@ -132,7 +141,7 @@ def api_resources(group_version: str) -> list[Obj]:
                 "singularName": rt.singular,
                 "namespaced": rt.namespaced,
                 "kind": rt.kind,
-                "verbs": ["create", "delete", "get", "list", "patch", "update"],
+                "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
                 "shortNames": list(rt.short_names),
             }
         )

@@ -2,9 +2,10 @@
 ``kubernetes`` client.
 
 No kube-apiserver can run on these machines; this gives the cluster code a real wire to talk
-to: JSON bodies, v1 Status errors, resourceVersions, subresources and injectable faults. It keeps
-objects in memory (``store``) and answers the API verbs (``api``); it runs no controllers: tests
-play them with ``make_ready`` and ``sync_pods`` (``controllers``).
+to: JSON bodies, v1 Status errors, resourceVersions, subresources, watches and injectable faults.
+It keeps objects in memory (``store``), answers the API verbs (``api``) and streams watches
+(``watches``); it runs no controllers: tests play them with ``make_ready`` and ``sync_pods``
+(``controllers``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ import yaml
 
 from drstack.testing.fakekube import controllers
 from drstack.testing.fakekube.api import Api, parse_route
-from drstack.testing.fakekube.faults import Fault, Hook, RequestRecord, due, take
+from drstack.testing.fakekube.faults import (
+    Fault,
+    Hook,
+    RequestRecord,
+    WatchFault,
+    due,
+    is_watch,
+    take,
+    take_watch_fault,
+)
 from drstack.testing.fakekube.resources import Obj, discovery, resource_type
 from drstack.testing.fakekube.serving import (
     Request,
@@ -34,6 +44,7 @@ from drstack.testing.fakekube.serving import (
 )
 from drstack.testing.fakekube.status import REASONS, ApiError, conflict
 from drstack.testing.fakekube.store import Store
+from drstack.testing.fakekube.watches import Watch, WatchRequest, gone
 
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -52,6 +63,7 @@ class FakeKubeServer:
         self._lock = self._store.lock
         self._faults: list[Fault] = []
         self._conflicts: list[Fault] = []
+        self._watch_faults: list[WatchFault] = []
         self._hooks: list[Hook] = []
         self._hook_errors: list[BaseException] = []
         self._log: list[RequestRecord] = []
@@ -129,6 +141,7 @@ class FakeKubeServer:
         # running in is closed by its handler once the answer is sent.
         with self._lock:
             conns, self._connections = set(self._connections), set()
+            self._store.changed.notify_all()  # open watches see their connection is gone
         for conn in conns - {current_connection()}:
             try:
                 conn.shutdown(socket.SHUT_RDWR)
@@ -148,7 +161,6 @@ class FakeKubeServer:
     def keeps_open(self, connection: socket.socket) -> bool:
         with self._lock:
             return connection in self._connections
-
     # -- kubeconfig -----------------------------------------------------------------------------
 
     def kubeconfig_dict(self, context: str = "fake", token: str | None = None) -> Obj:
@@ -199,18 +211,43 @@ class FakeKubeServer:
         with self._lock:
             self._conflicts.append(Fault(n, 409, None, path_contains))
 
+    def watch_gone_next(self, n: int = 1, *, path_contains: str | None = None,
+                        http_status: bool = False) -> None:
+        """The next ``n`` matching watches answer 410 Gone: an ERROR event whose Status has code
+        410, as kube-apiserver answers a resourceVersion it no longer has; with ``http_status``,
+        an HTTP 410 instead, before any event."""
+        with self._lock:
+            self._watch_faults.append(WatchFault(n, path_contains, gone=True,
+                                                 http_status=http_status))
+
+    def drop_watch_after(self, events: int, n: int = 1, *,
+                         path_contains: str | None = None) -> None:
+        """The next ``n`` matching watches drop their connection (no last chunk) right after
+        sending their ``events``-th event; 0: right after the headers."""
+        with self._lock:
+            self._watch_faults.append(WatchFault(n, path_contains, drop_after=events))
+
+    def compact(self) -> None:
+        """Forget the changes made so far, as etcd's compaction does: a watch from any
+        resourceVersion before now is answered 410 (open watches go on)."""
+        with self._lock:
+            self._store.compact()
+
     def after_requests(self, n: int, action: Callable[[], None], *, method: str | None = None,
-                       path_contains: str | None = None, status: int | None = None) -> None:
+                       path_contains: str | None = None, status: int | None = None,
+                       watch: bool | None = None) -> None:
         """Run ``action`` once, when the ``n``-th matching request from now has been answered.
 
         It runs before that answer is sent, so its effect is in place before the client can act
-        on the answer: "the pods go after the gate's sixth poll" holds on any machine. The one
-        way for a test to do something later (a controller's work, a fault mid-poll).
+        on the answer: "the pods go after the gate's sixth poll" holds on any machine. On a
+        watch, it runs before the stream starts, and the watch streams what it changed. The one
+        way for a test to do something later (a controller's work, a fault mid-wait).
+        ``watch`` True counts only watches, False only other requests.
         """
         if n < 1:
             raise ValueError(f"n must be at least 1, not {n}")
         with self._lock:
-            self._hooks.append(Hook(n, action, method, path_contains, status))
+            self._hooks.append(Hook(n, action, method, path_contains, status, watch))
 
     # -- request log ----------------------------------------------------------------------------
 
@@ -244,6 +281,7 @@ class FakeKubeServer:
         if self.latency:
             time.sleep(self.latency)
         headers: dict[str, str] = {}
+        stream = None
         try:
             with self._lock:
                 fault = take(self._faults, method, path)
@@ -260,7 +298,12 @@ class FakeKubeServer:
             if method in _WRITES and request.body:
                 logged_body = _decode_for_log(request.body, request.content_type)
                 body = request.body if method == "PATCH" else _decode_json(request.body)
-            status, payload = self.handle(method, path, request.query, body, request.content_type)
+            if method == "GET" and is_watch(request.query):
+                status, payload = 200, None
+                stream = self._watch(path, request.query).lines()
+            else:
+                status, payload = self.handle(method, path, request.query, body,
+                                              request.content_type)
         except ApiError as err:
             status, payload = err.code, err.status()
             headers.update(err.headers)
@@ -278,7 +321,23 @@ class FakeKubeServer:
                 hook.action()
             except Exception as exc:  # noqa: BLE001 - raised again by stop()
                 self._hook_errors.append(exc)
-        return Response(status, payload, headers)
+        return Response(status, payload, headers, stream)
+
+    def _watch(self, path: str, query: dict[str, str]) -> Watch:
+        """A watch of the collection at ``path``, starting where its query says."""
+        route = parse_route(path)
+        if route.name is not None:
+            raise ApiError(405, "MethodNotAllowed", "fakekube serves watches of collections only")
+        request = WatchRequest.parse(route.rt, route.namespace, query)
+        with self._lock:
+            fault = take_watch_fault(self._watch_faults, path)
+            latest = self._store.latest_rv
+        if fault is not None and fault.gone and fault.http_status:
+            raise gone(request.from_rv or 0, latest)
+        connection = current_connection()
+        # A watch goes on while the fake keeps its connection (not once it stops listening).
+        return Watch(self._store, request, fault,
+                     lambda: connection is not None and self.keeps_open(connection))
 
     def handle(
         self, method: str, path: str, query: dict[str, str], body: Any, content_type: str | None

@@ -1,7 +1,8 @@
 """HTTP plumbing: a threading HTTP/1.1 server whose handlers hand each request to the fake.
 
-Keep-alive as kube-apiserver does, headers and body sent in one segment, and every connection
-tracked so that the fake can drop them when it stops listening.
+Keep-alive as kube-apiserver does, headers and body sent in one segment, watches streamed as
+chunked responses, and every connection tracked so that the fake can drop them when it stops
+listening.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import socket
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -31,11 +32,13 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
-    """The fake's answer: a status, a JSON body, extra headers."""
+    """The fake's answer: a status, a JSON body, extra headers; or, for a watch, a stream of
+    lines sent as chunks as they come (None in it: drop the connection there)."""
 
     status: int
     payload: Any
     headers: Mapping[str, str] = field(default_factory=dict)
+    stream: Iterator[bytes | None] | None = None
 
 
 class Answering(Protocol):
@@ -82,9 +85,17 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.fake.connection_opened(self.connection)
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except OSError:
+            pass  # the peer or the fake dropped the connection mid-answer (a watch's, say)
+
     def finish(self) -> None:
         try:
             super().finish()
+        except OSError:
+            pass  # what was left to send has no one to go to
         finally:
             self.fake.connection_closed(self.connection)
 
@@ -118,6 +129,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.headers.get("Authorization")))
         finally:
             _serving.connection = None
+        if response.stream is not None:
+            self._send_stream(response, response.stream)
+        else:
+            self._send(response)
+        # The fake stopped listening while it answered (a hook refused connections): this
+        # answer was still owed; the connection goes with it.
+        if not self.fake.keeps_open(self.connection):
+            self.close_connection = True
+
+    def _send(self, response: Response) -> None:
         data = json.dumps(response.payload, separators=(",", ":")).encode()
         try:
             self.send_response(response.status)
@@ -130,7 +151,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except OSError:
             self.close_connection = True
-        # The fake stopped listening while it answered (a hook refused connections): this
-        # answer was still owed; the connection goes with it.
-        if not self.fake.keeps_open(self.connection):
+
+    def _send_stream(self, response: Response, lines: Iterator[bytes | None]) -> None:
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Audit-Id", str(uuid.uuid4()))
+            self.end_headers()
+            self.wfile.flush()
+            for line in lines:
+                if line is None:  # a dropped connection: no last chunk, as when a peer dies
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:  # the client went away
             self.close_connection = True
+        finally:
+            close = getattr(lines, "close", None)
+            if close is not None:
+                close()

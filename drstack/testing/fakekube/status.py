@@ -47,6 +47,7 @@ REASONS = {
     404: "NotFound",
     405: "MethodNotAllowed",
     409: "Conflict",
+    410: "Gone",
     415: "UnsupportedMediaType",
     422: "Invalid",
     429: "TooManyRequests",

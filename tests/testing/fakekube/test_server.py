@@ -363,3 +363,27 @@ def test_kubectl_get_deployments_json(tmp_path: Path) -> None:
         assert [(i["kind"], i["metadata"]["name"], i["spec"]["replicas"]) for i in items] == [
             ("Deployment", "web", 2)
         ]
+
+
+def test_services_and_endpoint_slices_are_served_with_their_group_in_discovery(
+        api: client.ApiClient) -> None:
+    core, discovery = core_api(api), client.DiscoveryV1Api(api)
+    core.create_namespaced_service("app", {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    discovery.create_namespaced_endpoint_slice("app", {
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "web-x1", "labels": {"kubernetes.io/service-name": "web"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["10.0.0.1"], "conditions": {"ready": True}}]})
+    assert [s.metadata.name for s in core.list_namespaced_service("app").items] == ["web"]
+    [found] = discovery.list_namespaced_endpoint_slice(
+        "app", label_selector="kubernetes.io/service-name=web").items
+    assert found.endpoints[0].conditions.ready is True
+    groups = client.ApisApi(api).get_api_versions().groups
+    assert {g.name for g in groups} == {"apps", "discovery.k8s.io"}
+    names = {r.name for r in discovery.get_api_resources().resources}
+    assert "endpointslices" in names
+    with pytest.raises(ApiException) as exc:  # a group the fake does not serve
+        client.BatchV1Api(api).list_namespaced_job("app")
+    assert exc.value.status == 404
