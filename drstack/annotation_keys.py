@@ -13,6 +13,9 @@ LEDGER_TRANSITION = "drstack.io/transition"
 LEDGER_FENCED_AT = "drstack.io/fenced-at"
 # Held while a switch runs; see drstack.cluster.lease.
 LEDGER_LEASE = "drstack.io/lease"
+# On the namespace a copy wrote into: which switch (and which taking of its lease) finished
+# copying. A re-run of that switch does not copy again over data its new site has written.
+COPY_RECORD = "drstack.io/copied"
 
 # The field manager of every write drstack makes, so ownership of spec.replicas is stable
 # whichever stack (source or dr) made the last switch.

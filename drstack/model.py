@@ -123,6 +123,11 @@ class Lease:
             from_site=Site(from_site) if from_site in {s.value for s in Site} else None,
         )
 
+    def same_switch(self, other: Lease) -> bool:
+        """Whether ``other`` is this lease taken again by a re-run of the same switch."""
+        return (self.holder, self.transition, self.from_site) == (
+            other.holder, other.transition, other.from_site)
+
     def stops(self, holder: str) -> bool:
         """Whether this lease stops a switch by stack ``holder``: another stack holds it."""
         return self.holder != holder
@@ -138,6 +143,42 @@ class Lease:
             f"the lease over once: pulumi config set -s {holder} drstack:breakLease true, run "
             f"pulumi up -s {holder}, then pulumi config set -s {holder} drstack:breakLease false"
         )
+
+
+@dataclass(frozen=True)
+class CopyRecord:
+    """What a finished copy wrote on the namespace it copied into (annotation_keys.COPY_RECORD):
+    which switch, from where, and under which taking of its lease."""
+
+    transition: str  # e.g. "failback#5"
+    from_site: Site
+    lease_acquired_at: str | None
+    copied_at: str
+
+    def encode(self) -> str:
+        return json.dumps({"transition": self.transition, "from": self.from_site.value,
+                           "leaseAcquiredAt": self.lease_acquired_at, "at": self.copied_at},
+                          sort_keys=True)
+
+    @classmethod
+    def parse(cls, text: str | None) -> CopyRecord | None:
+        """The record in an annotation value; None when absent or unreadable."""
+        try:
+            data = json.loads(text) if text else None
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or data.get("from") not in {s.value for s in Site}:
+            return None
+        transition, at, lease = data.get("transition"), data.get("at"), data.get("leaseAcquiredAt")
+        if not isinstance(transition, str) or not isinstance(at, str):
+            return None
+        return cls(transition, Site(data["from"]), lease if isinstance(lease, str) else None, at)
+
+    def finished_under(self, lease: Lease | None, transition: str) -> bool:
+        """Whether this copy was finished by ``transition`` under ``lease``, the lease held now:
+        a lease taken again (a go-back broke it, or a new switch) makes the copy stale."""
+        return (lease is not None and self.transition == transition == lease.transition
+                and self.lease_acquired_at == lease.acquired_at)
 
 
 @dataclass(frozen=True)

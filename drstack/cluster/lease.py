@@ -39,6 +39,10 @@ def acquire_lease(core: CoreV1Api, site: Site, namespace: str, lease: Lease, *,
         replaced[0] = current
         if current is not None and current.stops(lease.holder) and not break_lease:
             raise LeaseHeld(current.refusal(site, lease.holder))
+        if current is not None and current.same_switch(lease):
+            # A re-run of the same switch keeps the lease it took first: what it recorded under
+            # that lease (a finished copy) stays valid, and nothing needs writing.
+            return None
         notes[annotation_keys.LEDGER_LEASE] = lease.encode()
         return ns  # carries the resourceVersion read: the PUT is a compare-and-swap
 

@@ -19,11 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from kubernetes.client import CoreV1Api
 from pulumi.dynamic import CheckResult, Resource
 
-from drstack.model import Site, SiteConfig
+from drstack import annotation_keys
+from drstack.cluster.raw import json_body
+from drstack.model import CopyRecord, Lease, Site, SiteConfig
 from drstack.planner import PvcPair
+from drstack.providers.drain_gate import BlockingPod, DrainSpec, blocking_pods
 from drstack.providers.inputs import Inputs
+from drstack.providers.reading import api_client, list_items
 from drstack.providers.step import SwitchStepProvider, is_switch
 from drstack.pvmigrate import (
     Endpoint,
@@ -187,6 +192,16 @@ class PvcMigrationProvider(SwitchStepProvider[MigrationSpec]):
         except PvMigrateError as exc:
             raise MigrationNotStarted(spec, str(exc)) from None
         sites = {site: self.site_config(site) for site in (spec.from_site, spec.to_site)}
+        in_the_way = pods_mounting(sites[spec.to_site], [p.on(spec.to_site) for p in spec.pairs],
+                                   spec)
+        if in_the_way:
+            raise MigrationNotStarted(spec, (
+                f"{len(in_the_way)} pod(s) on the {spec.to_site} site mount the claims this copy "
+                f"would overwrite, and drstack never copies under running pods: "
+                + "; ".join(str(p) for p in in_the_way)
+                + f". The site being made active runs the workloads (split brain): decide whose "
+                f"data is current, stop those pods on {spec.to_site} if it is "
+                f"{spec.from_site}'s, then run again"))
         started = datetime.now(UTC)
         log_dir = Path.cwd() / log_directory(spec.transition, started)
         with kubeconfig_files(sites) as paths:
@@ -204,6 +219,7 @@ class PvcMigrationProvider(SwitchStepProvider[MigrationSpec]):
                 concurrency=spec.concurrency, timeout=spec.timeout_seconds, log_dir=log_dir,
             )
         raise_for_failures(results, spec.direction)
+        record_copy(sites[spec.to_site], spec)
         return {
             "result": "copied",
             "direction": spec.direction,
@@ -213,6 +229,33 @@ class PvcMigrationProvider(SwitchStepProvider[MigrationSpec]):
             "logDir": str(log_dir),
             "results": [result_record(p, r) for p, r in zip(spec.pairs, results, strict=True)],
         }
+
+
+def pods_mounting(site: SiteConfig, claims: list[str], spec: MigrationSpec) -> list[BlockingPod]:
+    """The pods (not finished) on ``site`` that mount any of ``claims``: one LIST."""
+    with api_client(site) as client:
+        pods = list_items(CoreV1Api(client).list_namespaced_pod, namespace=site.namespace,
+                          deadline=30.0,
+                          what=f"list pods in {site.site} namespace {site.namespace} (copy)")
+    mounts = DrainSpec(site=site.site, namespace=site.namespace, transition=spec.transition,
+                       workloads=(), claims=tuple(claims), timeout_seconds=1.0)
+    return blocking_pods(pods, mounts)
+
+
+def record_copy(site: SiteConfig, spec: MigrationSpec) -> None:
+    """Write on the destination namespace that this switch, under the lease it holds now,
+    finished copying: a re-run of the same switch skips the copy (drstack.planner)."""
+    with api_client(site) as client:
+        core = CoreV1Api(client)
+        namespace = json_body(core.read_namespace(site.namespace, _preload_content=False))
+        notes = (namespace.get("metadata") or {}).get("annotations") or {}
+        lease = Lease.parse(notes.get(annotation_keys.LEDGER_LEASE))
+        record = CopyRecord(transition=spec.transition, from_site=spec.from_site,
+                            lease_acquired_at=lease.acquired_at if lease else None,
+                            copied_at=_iso(datetime.now(UTC)))
+        core.patch_namespace(site.namespace, {"metadata": {"annotations": {
+            annotation_keys.COPY_RECORD: record.encode()}}}, field_manager="drstack-copy",
+            _preload_content=False)
 
 
 def _endpoint(site: SiteConfig, kubeconfig_path: str, pvc: str) -> Endpoint:

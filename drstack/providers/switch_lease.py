@@ -90,6 +90,8 @@ class SwitchLeaseProvider(SwitchStepProvider[LeaseSpec]):
                 if before is not None and before.stops(spec.holder):
                     replaced.append({"site": site.value, "holder": before.holder,
                                      "acquiredAt": before.acquired_at})
+                elif before is not None and before.same_switch(lease):
+                    now = before.acquired_at  # a re-run keeps the lease it took first
         except LeaseHeld:
             self._undo(spec.holder, taken)
             raise

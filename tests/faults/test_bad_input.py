@@ -336,4 +336,5 @@ def test_shell_metacharacters_in_pvMigrateFlags_are_never_executed(
     argv = call["argv"]
     assert argv[-len(expected):] == expected
     assert not marker.exists()
-    assert write_paths(source_cluster, dr_cluster) == []
+    # The one write is the copy's own record on the destination namespace.
+    assert write_paths(source_cluster, dr_cluster) == [("PATCH", f"/api/v1/namespaces/{SOURCE_NS}")]

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from drstack import annotation_keys
+from drstack.model import CopyRecord, Lease, Site
 from drstack.providers import SKIPPED, MigrationNotStarted, MigrationSpec, PvcMigrationProvider
 from drstack.pvmigrate import MigrationFailed
 from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
+from drstack.testing.fakekube import objects
 from tests.providers.sites import DR_NS, SOURCE_NS, Sites, configured
 
 PAIRS = [{"source": "data", "dr": "data-dr"}]
@@ -60,8 +63,11 @@ def test_exact_argv_per_major_version(major: int, sites: Sites, tmp_path: Path,
     assert log.is_file() and "Migration succeeded" in log.read_text()
     assert re.fullmatch(r"\d{8}T\d{6}Z-failback#5", log.parent.name)
     assert log.parent.parent == in_program_folder / ".drstack" / "logs"
-    # Nothing in a cluster was touched by the copy step itself.
-    assert sites.source.requests == [] and sites.dr.requests == []
+    # The copy step itself reads the destination's pods first and, once done, records the
+    # copy on its namespace; it never touches the site copied from.
+    assert [(r.method, r.path.rsplit("/", 1)[-1]) for r in sites.source.requests] == [
+        ("GET", "pods"), ("GET", SOURCE_NS), ("PATCH", SOURCE_NS)]
+    assert sites.dr.requests == []
 
 
 def test_failing_copy_raises_with_pvc_direction_exit_code_and_log_tail(sites: Sites,
@@ -191,3 +197,40 @@ def test_the_spec_reads_back_what_it_writes() -> None:
     assert inputs.failures == [] and not inputs.incomplete
     assert spec.to_props() == wire
     assert MigrationSpec.from_props(spec.to_props())[0] == spec
+
+
+def test_a_copy_never_starts_while_a_pod_mounts_a_destination_claim(sites: Sites,
+                                                                    tmp_path: Path) -> None:
+    # Someone started the workload on the site being made active (split brain).
+    sites.source.put(objects.pod("db-0", {"app": "db"}, claim_names=["data"]), SOURCE_NS)
+    fake_dir = tmp_path / "fake"
+    binary = write_fake_pvmigrate(fake_dir, major=3)
+
+    with pytest.raises(MigrationNotStarted) as refused:
+        configured(PvcMigrationProvider, sites.config).create(props(binary))
+
+    message = str(refused.value)
+    assert "db-0 (phase Running; claim data)" in message
+    assert "never copies under running pods" in message and "split brain" in message
+    assert read_invocations(fake_dir) == []  # pv-migrate never ran
+    assert [r for r in sites.source.writes()] == []
+
+
+def test_a_finished_copy_is_recorded_on_the_destination_under_the_lease_held(
+        sites: Sites, tmp_path: Path) -> None:
+    held = Lease("source", "2026-11-27T10:00:00+00:00", "failback#5", Site.DR)
+    namespace = sites.source.get("namespaces", None, SOURCE_NS)
+    namespace["metadata"]["annotations"] = {annotation_keys.LEDGER_LEASE: held.encode()}
+    sites.source.put(namespace)
+    binary = write_fake_pvmigrate(tmp_path / "fake", major=3)
+
+    configured(PvcMigrationProvider, sites.config).create(props(binary))
+
+    notes = sites.source.get("namespaces", None, SOURCE_NS)["metadata"]["annotations"]
+    record = CopyRecord.parse(notes[annotation_keys.COPY_RECORD])
+    assert record is not None and record.transition == "failback#5"
+    assert record.from_site is Site.DR
+    assert record.finished_under(held, "failback#5")
+    # The lease taken again (a go-back broke it, or a later switch): the copy is stale.
+    assert not record.finished_under(
+        Lease("source", "2026-11-27T11:00:00+00:00", "failback#5", Site.DR), "failback#5")

@@ -138,3 +138,21 @@ def test_the_spec_reads_back_what_it_writes() -> None:
     assert inputs.failures == [] and not inputs.incomplete
     assert spec.to_props() == props(breakLease=True)  # the sites in the order declared
     assert LeaseSpec.from_props(spec.to_props())[0] == spec
+
+
+def test_a_re_run_of_the_same_switch_keeps_its_lease_as_first_taken(sites: Sites) -> None:
+    first = configured(SwitchLeaseProvider, sites.config).create(props()).outs
+    taken = {site: lease_on(sites, site) for site in ("source", "dr")}
+    sites.clear_logs()
+
+    again = configured(SwitchLeaseProvider, sites.config).update("lease-1", first, props())
+
+    # Same holder, same switch: the lease and its time stay as they were, and nothing is
+    # written (what the switch recorded under it, e.g. a finished copy, stays valid).
+    assert {site: lease_on(sites, site) for site in ("source", "dr")} == taken
+    assert again.outs["acquiredAt"] == first["acquiredAt"]
+    assert sites.source.writes() == [] and sites.dr.writes() == []
+    # Another switch by the same stack is a new lease.
+    configured(SwitchLeaseProvider, sites.config).update(
+        "lease-1", first, props(transition="failback#6"))
+    assert lease_on(sites, "source").transition == "failback#6"
