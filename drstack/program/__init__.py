@@ -13,8 +13,8 @@ import pulumi
 
 from drstack.errors import DrstackError
 from drstack.model import Site, SiteSnapshot, StackConfig
-from drstack.planner import Plan, PlanError, build_plan
-from drstack.program.checks import pv_migrate_findings
+from drstack.planner import Plan, PlanError
+from drstack.preflight import preflight
 from drstack.program.declare import declare_switch
 from drstack.program.report import plan_outputs, plan_table
 from drstack.program.snapshots import read_snapshots
@@ -34,16 +34,15 @@ def fail_cleanly() -> Iterator[None]:
 
 
 def plan_switch(config: StackConfig, snapshots: dict[Site, SiteSnapshot]) -> Plan:
-    """Build the plan, check what the switch will need, and show the plan in the preview."""
+    """Run the pre-flight (every finding at once) and show the plan in the preview."""
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
-    plan = build_plan(config, snapshots, now=now)
-    errors, warnings = pv_migrate_findings(config, plan)
-    if errors:
-        raise PlanError(errors)
-    pulumi.log.info(plan_table(plan))
-    for warning in (*plan.warnings, *warnings):
+    checked = preflight(config, snapshots, now=now)
+    if checked.plan is None:
+        raise PlanError([finding.message for finding in checked.errors])
+    pulumi.log.info(plan_table(checked.plan))
+    for warning in checked.plan.warnings:
         pulumi.log.warn(warning)
-    return plan
+    return checked.plan
 
 
 def export_plan(plan: Plan) -> None:
