@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -21,6 +22,7 @@ from drstack.model import (
 from drstack.pvmigrate.flags import split_flags
 
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.StrEnum)
 INT32_MAX = 2**31 - 1
 SITE_KEY_PREFIX = {Site.SOURCE: "source", Site.DR: "dr"}
 
@@ -50,6 +52,16 @@ class _Findings:
         except ValueError as exc:
             self.add(key, str(exc), fix)
             return fallback
+
+    def choice(self, key: str, choices: type[E], fix: str) -> E | None:
+        """One of ``choices``, in any case (``Cold``, ``DR``); None after a finding that lists
+        the valid values."""
+        text = self.text(key).lower()
+        for member in choices:
+            if member.value == text:
+                return member
+        self.add(key, f"must be {one_of(choices)}", fix)
+        return None
 
     def boolean(self, key: str) -> bool:
         value = self.value(key)
@@ -95,13 +107,14 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
 
     excluded = frozenset(_refs(f, "excludeWorkloads"))
     overrides = _overrides(f)
-    strategy = f.parsed("strategy", Strategy, "set it to cold or warm", Strategy.COLD)
+    strategy = f.choice("strategy", Strategy,
+                        "pulumi config set drstack:strategy cold") or Strategy.COLD
     readiness = f.parsed("readinessTimeout", parse_duration, "e.g. 10m", 600.0)
     drain = f.parsed("drainTimeout", parse_duration, "e.g. 5m", 300.0)
     migration_timeout = f.parsed("migrationTimeout", parse_duration, "e.g. 2h", 7200.0)
     assume = f.text("assumeActiveSite")
-    assumed = f.parsed("assumeActiveSite", Site, "set it to source or dr, or leave it empty",
-                       None) if assume else None
+    assumed = f.choice("assumeActiveSite", Site, "pulumi config set drstack:assumeActiveSite "
+                       "source (or dr), or leave it empty") if assume else None
     migrate = f.boolean("migratePvcData")
     reverse = f.boolean("reverseMigratePvcData")
     if strategy is Strategy.WARM:
@@ -157,21 +170,24 @@ def load_site_config(raw: Mapping[str, Any], site: Site) -> SiteConfig:
 
 
 def _active_site(f: _Findings, stack: str) -> Site | None:
-    text = f.text("activeSite")
     named = {s.value: s for s in Site}.get(stack)
-    if not text:
+    if not f.text("activeSite"):
         if named is None:
             f.add("activeSite", f"stack {stack!r} does not say which site it activates",
                   "pulumi config set drstack:activeSite source (or dr)")
         return named
-    if text not in {s.value for s in Site}:
-        f.add("activeSite", "must be source or dr", "pulumi config set drstack:activeSite source")
-        return None
-    if named is not None and named.value != text:
+    site = f.choice("activeSite", Site, "pulumi config set drstack:activeSite source")
+    if site is not None and named is not None and named is not site:
         f.add("activeSite", f"the stack named {stack!r} activates the {stack} site",
-              f"remove drstack:activeSite from Pulumi.{stack}.yaml, or use the {text} stack")
+              f"remove drstack:activeSite from Pulumi.{stack}.yaml, or use the {site} stack")
         return None
-    return Site(text)
+    return site
+
+
+def one_of(choices: type[enum.StrEnum]) -> str:
+    """The valid values of a setting as a message lists them: ``cold or warm``."""
+    values = [member.value for member in choices]
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
 
 
 def _site_config(f: _Findings, site: Site) -> SiteConfig | None:

@@ -106,11 +106,11 @@ BAD = [
     ("replicaOverrides", ["Deployment/web"], "Deployment/web=3"),
     ("replicaOverrides", ["Pod/web=2"], "Deployment/web=3"),
     ("replicaOverrides", "Deployment/web=3", "pulumi config set --path"),
-    ("strategy", "hot", "cold or warm"),
+    ("strategy", "hot", "drstack:strategy cold"),
     ("readinessTimeout", "10 minutes", "10m"),
     ("drainTimeout", "-5m", "5m"),
     ("migrationTimeout", "0s", "2h"),
-    ("assumeActiveSite", "primary", "source or dr"),
+    ("assumeActiveSite", "primary", "drstack:assumeActiveSite source"),
     ("migratePvcData", "yes", "true or false"),
     ("reverseMigratePvcData", "1", "true or false"),
     ("oldSiteUnreachable", "maybe", "true or false"),
@@ -186,13 +186,42 @@ def test_which_site_a_stack_activates(raw, stack, active, expect):
     ("staging", "", "does not say which site"),
     ("dr", "source", "activates the dr site"),
     ("source", "dr", "activates the source site"),
-    ("staging", "DR", "must be source or dr"),
+    ("staging", "primary", "must be source or dr"),
 ])
 def test_stack_and_active_site_problems(raw, stack, active, says):
     if active is not None:
         raw["activeSite"] = active
     [finding] = findings(raw, stack).findings
     assert finding.key == "activeSite" and says in finding.problem
+
+
+# --- values from a fixed set: any case, else the valid values ---------------------------------
+
+
+@pytest.mark.parametrize("key, text, attribute, value", [
+    ("strategy", "Cold", "strategy", Strategy.COLD),
+    ("strategy", " WARM ", "strategy", Strategy.WARM),
+    ("assumeActiveSite", "Source", "assume_active_site", Site.SOURCE),
+    ("assumeActiveSite", "DR", "assume_active_site", Site.DR),
+    ("activeSite", "Dr", "active_site", Site.DR),
+])
+def test_values_from_a_fixed_set_are_read_in_any_case(raw, key, text, attribute, value):
+    stack = "prod-failover" if key == "activeSite" else "dr"
+    assert getattr(load(raw | {key: text}, stack=stack), attribute) is value
+
+
+@pytest.mark.parametrize("key, text, valid", [
+    ("strategy", "lukewarm", "must be cold or warm"),
+    ("assumeActiveSite", "both", "must be source or dr"),
+    ("activeSite", "primary", "must be source or dr"),
+])
+def test_a_value_outside_a_fixed_set_lists_the_valid_values_never_a_python_name(raw, key, text,
+                                                                                valid):
+    stack = "prod" if key == "activeSite" else "dr"
+    [finding] = findings(raw | {key: text}, stack=stack).findings
+    assert finding.key == key and finding.problem == valid
+    for leak in ("is not a valid", "Strategy", "<Site."):  # ValueError of an enum, its repr
+        assert leak not in str(finding)
 
 
 # --- strategy and copy flags --------------------------------------------------------------
