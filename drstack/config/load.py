@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from drstack.config.errors import ConfigError, ConfigFinding, shown_value
-from drstack.config.keys import KEYS_BY_NAME
+from drstack.config.keys import KEYS_BY_NAME, NAMESPACE, closest_key
 from drstack.config.kubeconfig import Kubeconfig, Problem, read_kubeconfig
 from drstack.config.syntax import is_dns_label, parse_duration, selector_problem
 from drstack.model import (
@@ -30,12 +30,14 @@ SITE_KEY_PREFIX = {Site.SOURCE: "source", Site.DR: "dr"}
 class _Findings:
     """Collects findings so that every problem is reported in one go."""
 
-    def __init__(self, raw: Mapping[str, Any]) -> None:
+    def __init__(self, raw: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> None:
         self.raw = raw
+        self.secret_keys = secret_keys
         self.items: list[ConfigFinding] = []
 
     def add(self, key: str, problem: str, fix: str, value: Any = None) -> None:
-        shown = shown_value(key, self.raw.get(key) if value is None else value)
+        shown = shown_value(key, self.raw.get(key) if value is None else value,
+                            secret=key in self.secret_keys)
         self.items.append(ConfigFinding(key, shown, problem, fix))
 
     def value(self, key: str) -> Any:
@@ -91,9 +93,12 @@ class _Findings:
         return [str(v).strip() for v in value]
 
 
-def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
-    """Validate raw config (short key -> value); raise ConfigError listing every problem."""
-    f = _Findings(raw)
+def load_config(raw: Mapping[str, Any], *, stack: str,
+                secret_keys: frozenset[str] = frozenset()) -> StackConfig:
+    """Validate raw config (short key -> value: every key of the drstack namespace in the stack
+    config); raise ConfigError listing every problem. ``secret_keys`` (short) are never shown."""
+    f = _Findings(raw, secret_keys)
+    _unknown_keys(f, stack)
     active = _active_site(f, stack)
     source, dr = _site_config(f, Site.SOURCE), _site_config(f, Site.DR)
     if source is not None and dr is not None:
@@ -167,6 +172,27 @@ def load_site_config(raw: Mapping[str, Any], site: Site) -> SiteConfig:
     if f.items or result is None:
         raise ConfigError(f.items)
     return result
+
+
+def _unknown_keys(f: _Findings, stack: str) -> None:
+    """Pulumi validates only the declared keys and passes any other one on: a mistyped key
+    (``reverseMigratePVCData``) would be silently ignored, and the switch planned without it."""
+    for key in sorted(set(f.raw) - set(KEYS_BY_NAME)):
+        meant = closest_key(key)
+        remove = f"pulumi config rm -s {stack} {NAMESPACE}:{key}"
+        if meant is None:
+            f.items.append(ConfigFinding(
+                key, None, "drstack has no such key (Pulumi.yaml declares every key it reads)",
+                f"{remove}, or correct its name"))
+            continue
+        secret = " --secret" if key in f.secret_keys else ""
+        setting = (f"pulumi config set -s {stack} --path '{NAMESPACE}:{meant}[0]' ENTRY (one "
+                   "command per entry, [0], [1]...)" if KEYS_BY_NAME[meant].type == "array"
+                   else f"pulumi config set -s {stack}{secret} {NAMESPACE}:{meant} VALUE")
+        # The value is not shown: under a name drstack does not know, it may be anything.
+        f.items.append(ConfigFinding(
+            key, None, f"drstack has no such key, so its value would be ignored; did you mean "
+            f"{NAMESPACE}:{meant}?", f"rename it: {remove}, then {setting}"))
 
 
 def _active_site(f: _Findings, stack: str) -> Site | None:

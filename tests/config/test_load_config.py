@@ -373,3 +373,66 @@ def test_a_one_line_secret_pasted_as_a_kubeconfig_is_not_echoed(raw, value):
     message = str(findings(raw))
     assert value not in message
     assert "drstack:drKubeconfig = <secret>" in message
+
+
+# --- keys drstack does not know ---------------------------------------------------------------
+
+
+def test_a_key_mistyped_in_case_fails_naming_the_key_it_meant_without_its_value(raw):
+    [finding] = findings(raw | {"reverseMigratePVCData": "true"}, stack="source").findings
+    assert finding.key == "reverseMigratePVCData" and finding.value is None
+    assert str(finding) == (
+        "drstack:reverseMigratePVCData: drstack has no such key, so its value would be ignored; "
+        "did you mean drstack:reverseMigratePvcData? Fix: rename it: pulumi config rm -s "
+        "source drstack:reverseMigratePVCData, then pulumi config set -s source "
+        "drstack:reverseMigratePvcData VALUE")
+
+
+@pytest.mark.parametrize("key, meant", [
+    ("drNamespce", "drNamespace"),
+    ("migratePvc", "migratePvcData"),
+    ("replicaoverrides", "replicaOverrides"),
+    ("DRKUBECONFIG", "drKubeconfig"),
+])
+def test_a_misspelt_key_names_the_closest_known_key(raw, key, meant):
+    [finding] = findings(raw | {key: "x"}).findings
+    assert f"did you mean drstack:{meant}?" in finding.problem
+
+
+def test_an_unknown_key_with_nothing_close_is_named_with_the_command_that_removes_it(raw):
+    [finding] = findings(raw | {"colour": "blue"}).findings
+    assert finding.problem.startswith("drstack has no such key")
+    assert "did you mean" not in finding.problem
+    assert finding.fix.startswith("pulumi config rm -s dr drstack:colour")
+
+
+def test_renaming_a_secret_keeps_it_secret_and_its_value_is_never_shown(raw):
+    with pytest.raises(ConfigError) as info:
+        load_config(raw | {"drKubeConfig": "apiVersion: v1\nkind: Config\n"}, stack="dr",
+                    secret_keys=frozenset({"drKubeConfig"}))
+    [finding] = info.value.findings
+    assert "did you mean drstack:drKubeconfig?" in finding.problem
+    assert finding.fix.endswith("pulumi config set -s dr --secret drstack:drKubeconfig VALUE")
+    assert "apiVersion" not in str(info.value)
+
+
+def test_renaming_a_list_says_to_set_each_entry(raw):
+    [finding] = findings(raw | {"pvcmap": ["a=b"]}).findings
+    assert "pulumi config set -s dr --path 'drstack:pvcMap[0]' ENTRY" in finding.fix
+
+
+def test_unknown_keys_are_reported_with_every_other_problem(raw):
+    error = findings(raw | {"strategy": "hot", "reverseMigratePVCData": "true",
+                            "drNamespce": "x"}, stack="source")
+    assert sorted(f.key for f in error.findings) == [
+        "drNamespce", "reverseMigratePVCData", "strategy"]
+    assert "drstack found 3 config problem(s)" in str(error)
+
+
+def test_a_secret_value_is_never_shown_in_a_finding(raw):
+    error = findings(raw | {"drNamespace": "Not_A-Name"}, stack="dr")
+    assert "Not_A-Name" in str(error)
+    with pytest.raises(ConfigError) as info:
+        load_config(raw | {"drNamespace": "Not_A-Name"}, stack="dr",
+                    secret_keys=frozenset({"drNamespace"}))
+    assert "Not_A-Name" not in str(info.value) and "<secret>" in str(info.value)
