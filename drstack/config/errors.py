@@ -31,10 +31,10 @@ class ConfigFinding:
 def shown_value(key: str, value: object, *, secret: bool = False) -> str:
     """The value as an operator may see it in a message; secrets are never shown."""
     spec = KEYS_BY_NAME.get(key)
-    if value is None or value == "":
-        return "(unset)"
     if secret:  # set with `pulumi config set --secret`
         return SECRET_PLACEHOLDER
+    if value is None or value == "":
+        return "(unset)"
     # A value that may hold a credential is shown only when it is plainly a file path.
     if spec is not None and spec.secret_value and not (
             isinstance(value, str) and looks_like_path(value)):

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from drstack.config.errors import ConfigError, ConfigFinding, shown_value
 from drstack.config.keys import KEYS_BY_NAME, NAMESPACE, closest_key
 from drstack.config.kubeconfig import Kubeconfig, Problem, read_kubeconfig
+from drstack.config.stack_pair import OtherStack, drift_findings
 from drstack.config.syntax import is_dns_label, parse_duration, selector_problem
 from drstack.model import (
     Site,
@@ -94,11 +95,15 @@ class _Findings:
 
 
 def load_config(raw: Mapping[str, Any], *, stack: str,
-                secret_keys: frozenset[str] = frozenset()) -> StackConfig:
+                secret_keys: frozenset[str] = frozenset(),
+                other_stack: OtherStack | None = None) -> StackConfig:
     """Validate raw config (short key -> value: every key of the drstack namespace in the stack
-    config); raise ConfigError listing every problem. ``secret_keys`` (short) are never shown."""
+    config); raise ConfigError listing every problem. ``secret_keys`` (short) are never shown;
+    ``other_stack``, when given, must set the site keys as this stack does."""
     f = _Findings(raw, secret_keys)
     _unknown_keys(f, stack)
+    if other_stack is not None:
+        f.items += drift_findings(raw, secret_keys, other_stack, stack=stack)
     active = _active_site(f, stack)
     source, dr = _site_config(f, Site.SOURCE), _site_config(f, Site.DR)
     if source is not None and dr is not None:

@@ -7,9 +7,11 @@ dependencies, provider and retain_on_delete, which the plain mocks do not expose
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import runpy
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,20 +110,29 @@ class _ListHandler(logging.Handler):
 
 
 def run_program(config: dict[str, Any], *, stack: str, preview: bool = True,
-                secret_keys: tuple[str, ...] = ()) -> ProgramRun:
+                secret_keys: tuple[str, ...] = (), project: Path | None = None) -> ProgramRun:
     """Run __main__.py for ``stack`` with ``config`` (short keys); raises what it raises."""
-    run = execute(config, stack=stack, preview=preview, secret_keys=secret_keys)
+    run = execute(config, stack=stack, preview=preview, secret_keys=secret_keys, project=project)
     if run.error is not None:
         raise run.error
     return run
 
 
 def execute(config: dict[str, Any], *, stack: str, preview: bool = True,
-            secret_keys: tuple[str, ...] = ()) -> ProgramRun:
+            secret_keys: tuple[str, ...] = (), project: Path | None = None) -> ProgramRun:
     """Like run_program, but keeps what was declared and logged when the program fails.
 
-    ``secret_keys`` are marked secret, as ``pulumi config set --secret`` does.
+    ``secret_keys`` are marked secret, as ``pulumi config set --secret`` does. The program runs
+    in ``project`` (its cwd, as under the engine), by default an empty folder: no other stack's
+    Pulumi.<stack>.yaml next to it.
     """
+    with tempfile.TemporaryDirectory(prefix="drstack-project-") as empty, \
+            contextlib.chdir(project or empty):
+        return _execute(config, stack=stack, preview=preview, secret_keys=secret_keys)
+
+
+def _execute(config: dict[str, Any], *, stack: str, preview: bool,
+             secret_keys: tuple[str, ...]) -> ProgramRun:
     # Pulumi's sync helpers use the thread's current event loop; a test that ran a dynamic
     # provider host call before may have closed it.
     asyncio.set_event_loop(asyncio.new_event_loop())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pytest
+import yaml
 
 from drstack.testing.harness import execute
 from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
@@ -39,3 +40,37 @@ def test_a_secret_set_under_an_unknown_key_is_named_but_never_shown(after_cutove
     assert "did you mean drstack:sourceKubeconfig?" in str(run.error)
     assert "--secret drstack:sourceKubeconfig" in str(run.error)
     assert token not in str(run.error)
+
+
+def write_stack_file(project, stack: str, config: dict) -> None:
+    values = {f"drstack:{k}": v for k, v in config.items()}
+    (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": values}))
+
+
+def test_a_dr_stack_file_that_drifted_fails_the_source_stack_naming_the_key_and_both_values(
+        after_cutover, source_cluster, dr_cluster, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    write_stack_file(project, "dr", {**after_cutover, "activeSite": "dr",
+                                     "drNamespace": "my-app-staging"})
+
+    run = execute(after_cutover, stack="source", project=project)
+
+    assert ("drstack:drNamespace = 'my-app-dr': differs from the other stack's: stack dr "
+            "(Pulumi.dr.yaml) has 'my-app-staging'") in str(run.error)
+    assert run.registrations == []
+    assert source_cluster.requests == [] and dr_cluster.requests == []
+
+    write_stack_file(project, "dr", {**after_cutover, "activeSite": "dr"})
+    assert execute(after_cutover, stack="source", project=project).error is None
+
+
+def test_an_unreadable_other_stack_file_is_a_warning_not_a_refusal(after_cutover, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.dr.yaml").write_text("config: [unclosed\n")
+
+    run = execute(after_cutover, stack="source", project=project)
+
+    assert run.error is None, run.error
+    assert any("were not compared" in w for w in run.messages("warning"))

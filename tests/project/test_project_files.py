@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from drstack.config import KEYS, load_config
+from drstack.config import KEYS, load_config, read_other_stack
+from drstack.config.stack_pair import drift_findings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,6 +54,15 @@ def test_the_two_stacks_describe_the_same_pair_of_sites():
         return {k: v for k, v in values.items() if k.startswith(("drstack:source", "drstack:dr"))}
 
     assert sites("source") == sites("dr")
+
+
+@pytest.mark.parametrize("stack", ["source", "dr"])
+def test_the_shipped_stack_files_pass_the_programs_own_comparison(stack):
+    values = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    raw = {k.split(":", 1)[1]: v for k, v in values.items()}
+    other = read_other_stack(ROOT, stack)
+    assert other is not None
+    assert drift_findings(raw, frozenset(), other, stack=stack) == []
 
 
 def test_the_readme_documents_every_config_key_and_the_two_commands():
