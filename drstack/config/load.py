@@ -116,7 +116,7 @@ def load_config(raw: Mapping[str, Any], *, stack: str,
               "e.g. app.kubernetes.io/part-of=shop,tier!=debug")
 
     excluded = frozenset(_refs(f, "excludeWorkloads"))
-    overrides = _overrides(f)
+    overrides, override_entries = _overrides(f)
     strategy = f.choice("strategy", Strategy,
                         "pulumi config set drstack:strategy cold") or Strategy.COLD
     readiness = f.parsed("readinessTimeout", parse_duration, "e.g. 10m", 600.0)
@@ -154,6 +154,7 @@ def load_config(raw: Mapping[str, Any], *, stack: str,
         workload_selector=selector,
         exclude_workloads=excluded,
         replica_overrides=MappingProxyType(overrides),
+        replica_override_entries=override_entries,
         strategy=strategy,
         readiness_timeout=readiness,
         drain_timeout=drain,
@@ -284,10 +285,12 @@ def _refs(f: _Findings, key: str) -> list[WorkloadRef]:
     return refs
 
 
-def _overrides(f: _Findings) -> dict[WorkloadRef, int]:
+def _overrides(f: _Findings) -> tuple[dict[WorkloadRef, int], int]:
+    """The overrides by workload, and how many entries the list has (duplicates included)."""
     overrides: dict[WorkloadRef, int] = {}
     fix = "write each entry as Kind/name=count, e.g. Deployment/web=3"
-    for item in f.string_list("replicaOverrides"):
+    entries = f.string_list("replicaOverrides")
+    for item in entries:
         ref_text, sep, count_text = item.rpartition("=")
         try:
             ref = WorkloadRef.parse(ref_text) if sep else None
@@ -301,7 +304,7 @@ def _overrides(f: _Findings) -> dict[WorkloadRef, int]:
                   f"(a whole number from 0 to {INT32_MAX})", fix, value=item)
         else:
             overrides[ref] = int(count_text)
-    return overrides
+    return overrides, len(entries)
 
 
 def _pvc_map(f: _Findings) -> dict[str, str]:

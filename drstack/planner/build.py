@@ -16,7 +16,7 @@ from drstack.model import (
 )
 from drstack.planner.findings import Assessment, Finding, Severity
 from drstack.planner.history import find_last_active
-from drstack.planner.originals import resolve_original
+from drstack.planner.originals import override_fixes, resolve_original
 from drstack.planner.plan import (
     CopyPlan,
     LedgerRecord,
@@ -166,16 +166,18 @@ def assess(
 def _workload_plans(config: StackConfig, live: dict[WorkloadRef, dict[Site, LiveWorkload]],
                     refs: list[WorkloadRef], last_active: Site,
                     found: _Found) -> list[WorkloadPlan]:
-    """Each paired workload with its original and counts; a finding for each without one."""
+    """Each paired workload with its original and counts; a finding for each without one, and
+    the one command that sets them all."""
     active = config.active_site
     workloads: list[WorkloadPlan] = []
+    unknown: list[tuple[WorkloadRef, str]] = []
     for ref in refs:
         resolution = resolve_original(ref, live[ref], last_active,
                                       config.replica_overrides.get(ref))
         for warning in resolution.warnings:
             found.warn("original", warning)
         if resolution.original is None:
-            found.error("original", resolution.error or f"{ref}: original replica count unknown")
+            unknown.append((ref, resolution.error or f"{ref}: original replica count unknown"))
             continue
         count = resolution.original.count
         workloads.append(WorkloadPlan(
@@ -187,6 +189,10 @@ def _workload_plans(config: StackConfig, live: dict[WorkloadRef, dict[Site, Live
             desired_source=count if active is Site.SOURCE else 0,
             desired_dr=count if active is Site.DR else 0,
         ))
+    if unknown:
+        for message in override_fixes(unknown, stack=config.stack,
+                                      existing_entries=config.replica_override_entries):
+            found.error("original", message)
     return workloads
 
 

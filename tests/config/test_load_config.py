@@ -348,6 +348,14 @@ def test_replica_overrides_forms(raw, value):
     assert dict(load(raw | {"replicaOverrides": value}).replica_overrides) == {WEB: 3, DB: 0}
 
 
+def test_the_override_entries_are_counted_as_written_duplicates_included(raw):
+    # The index the next `pulumi config set --path 'drstack:replicaOverrides[N]'` appends at.
+    entries = ["Deployment/web=3", "StatefulSet/db=1", "Deployment/web=4"]
+    cfg = load(raw | {"replicaOverrides": entries})
+    assert cfg.replica_override_entries == 3 and len(cfg.replica_overrides) == 2
+    assert load(raw).replica_override_entries == 0
+
+
 @pytest.mark.parametrize("value", [
     ["data-db-0=data-db-dr-0", "uploads=uploads-dr"],
     '["data-db-0=data-db-dr-0", "uploads=uploads-dr"]',
