@@ -127,7 +127,7 @@ def assess(
     if last.site is not None and (last.site in readable or last.site not in reachable):
         workloads = _workload_plans(config, live, sorted(live.keys() - unpaired.keys()),
                                     last.site, found)
-    for warning in _image_warnings(live):
+    for warning in _image_warnings(live, active, last.site):
         found.warn("images", warning)
 
     copy = None
@@ -240,14 +240,26 @@ def _replicas(workload: LiveWorkload | None) -> int | None:
     return None if workload is None else workload.replicas
 
 
-def _image_warnings(live: dict[WorkloadRef, dict[Site, LiveWorkload]]) -> list[str]:
+def _image_warnings(live: dict[WorkloadRef, dict[Site, LiveWorkload]], active: Site,
+                    last_active: Site | None) -> list[str]:
+    """A warning per workload whose two sites run different images. The copy that may be stale
+    is the one on the site that did not serve last: the site being made active in a switch
+    (source, in a failback), the passive one in steady state."""
+    if last_active is None:
+        stale = "one site's copy may be stale"
+    elif last_active is active:
+        stale = (f"{active.other}, the passive site, may run a stale copy ({active} serves and "
+                 f"may be newer): a switch to {active.other} would start its images")
+    else:
+        stale = (f"{active}, the site being made active, may run a stale copy ({last_active}, "
+                 f"which served last, may be newer): check it before going on")
     warnings = []
     for ref in sorted(live):
         sites = live[ref]
         if len(sites) == 2 and sites[Site.SOURCE].images != sites[Site.DR].images:
             warnings.append(
                 f"{ref} runs different images: source {list(sites[Site.SOURCE].images)}, "
-                f"dr {list(sites[Site.DR].images)}; the DR copy may be stale")
+                f"dr {list(sites[Site.DR].images)}; {stale}")
     return warnings
 
 

@@ -284,6 +284,27 @@ def test_different_images_on_the_two_sites_warn():
     assert not plan_for(config(DR), source_serving()).warnings
 
 
+def test_a_failback_names_source_being_made_active_as_the_site_whose_copy_may_be_stale():
+    # It said "the DR copy may be stale" on a failback too, where DR served and is the newer.
+    snapshots = snaps(snap(SOURCE, wl("web", 0, "2", images=("web:1",)), led=ledger(DR, 3)),
+                      snap(DR, wl("web", 2, images=("web:2",)), led=ledger(DR, 3)))
+    [failback] = plan_for(config(SOURCE), snapshots).warnings
+    assert failback == (
+        "Deployment/web runs different images: source ['web:1'], dr ['web:2']; source, the site "
+        "being made active, may run a stale copy (dr, which served last, may be newer): check "
+        "it before going on")
+    [steady] = plan_for(config(DR), snapshots).warnings
+    assert steady.endswith("source, the passive site, may run a stale copy (dr serves and may be "
+                           "newer): a switch to source would start its images")
+
+
+def test_a_cutover_names_dr_being_made_active_as_the_site_whose_copy_may_be_stale():
+    snapshots = snaps(snap(SOURCE, wl("web", 2, images=("web:2",)), led=ledger(SOURCE, 3)),
+                      snap(DR, wl("web", 0, images=("web:1",)), led=ledger(SOURCE, 3)))
+    [cutover] = plan_for(config(DR), snapshots).warnings
+    assert "; dr, the site being made active, may run a stale copy (source, which" in cutover
+
+
 def test_a_missing_namespace_or_an_unreadable_active_site_stops_the_plan():
     error = plan_error(config(DR),
                        snaps(snap(SOURCE, wl("web", 1)), snap(DR, namespace_exists=False)))
