@@ -18,4 +18,4 @@ with fail_cleanly():
     plan = plan_switch(config, snapshots)
 
 declare_switch(config, plan, snapshots)
-export_plan(plan)
+export_plan(config, plan)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pulumi
 
+from drstack.config.kubeconfig import SiteAddress, site_address
 from drstack.errors import DrstackError
 from drstack.model import Site, SiteSnapshot, StackConfig
 from drstack.planner import Plan, PlanError
@@ -39,14 +40,19 @@ def plan_switch(config: StackConfig, snapshots: dict[Site, SiteSnapshot]) -> Pla
     checked = preflight(config, snapshots, now=now)
     if checked.plan is None:
         raise PlanError([finding.message for finding in checked.errors])
-    pulumi.log.info(plan_table(checked.plan))
+    pulumi.log.info(plan_table(checked.plan, site_addresses(config), stack=config.stack))
     for warning in checked.plan.warnings:
         pulumi.log.warn(warning)
     return checked.plan
 
 
-def export_plan(plan: Plan) -> None:
+def export_plan(config: StackConfig, plan: Plan) -> None:
     """Export the plan as the stack's outputs (``pulumi stack output``): the audit record of the
     run."""
-    for key, value in plan_outputs(plan).items():
+    for key, value in plan_outputs(plan, site_addresses(config)).items():
         pulumi.export(key, value)
+
+
+def site_addresses(config: StackConfig) -> dict[Site, SiteAddress]:
+    """Where each site is (context, API server, namespace), for the plan table and outputs."""
+    return {site: site_address(config.site(site)) for site in Site}

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from drstack.config.kubeconfig import SiteAddress
 from drstack.model import Site
 from drstack.planner import Plan
 
 
-def plan_table(plan: Plan) -> str:
-    """The plan as the preview shows it: a heading with the order of steps, then a row per workload
-    and site."""
-    head = (f"drstack: {plan.transition} to {plan.active_site} (last active: "
-            f"{plan.last_active_site}, from {plan.last_active_reason}); strategy {plan.strategy}; "
-            f"order: lease, {', '.join(str(step) for step in plan.steps)}, ledger")
-    rows = [("workload", "site", "live -> desired", "original (from)")]
-    for w in plan.workloads:
-        for site in Site:
-            if not plan.touches(site):
-                continue
-            live = w.live(site)
-            rows.append((str(w.ref), site.value, f"{'-' if live is None else live} -> "
-                         f"{w.desired(site)}", f"{w.original} ({w.original_from})"))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [head] + [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows]
+def plan_table(plan: Plan, addresses: Mapping[Site, SiteAddress], *, stack: str) -> str:
+    """The plan as the preview shows it: a heading that says what the run does, where each site
+    is, then a row per workload and site."""
+    lines = [heading(plan, stack=stack), *_site_rows(plan, addresses), *_workload_rows(plan)]
     if plan.copy is not None:
         if plan.copy.pairs:
             pairs = ", ".join(f"{p.on(plan.copy.from_site)} -> {p.on(plan.copy.to_site)}"
@@ -36,7 +24,42 @@ def plan_table(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def plan_outputs(plan: Plan) -> dict[str, Any]:
+def heading(plan: Plan, *, stack: str) -> str:
+    """The plan table's first line: what this run does, and in which order."""
+    return (f"drstack: {plan.transition} to {plan.active_site} (last active: "
+            f"{plan.last_active_site}, from {plan.last_active_reason}); strategy {plan.strategy}; "
+            f"order: lease, {', '.join(str(step) for step in plan.steps)}, ledger")
+
+
+def _site_rows(plan: Plan, addresses: Mapping[Site, SiteAddress]) -> list[str]:
+    rows = [("site", "context", "API server", "namespace")]
+    for site in Site:
+        address = addresses[site]
+        untouched = "" if plan.touches(site) else "  (declared unreachable: not touched)"
+        rows.append((site.value, address.context or "-", address.server or "-",
+                     address.namespace + untouched))
+    return _aligned(rows)
+
+
+def _workload_rows(plan: Plan) -> list[str]:
+    rows = [("workload", "site", "live -> desired", "original (from)")]
+    for w in plan.workloads:
+        for site in Site:
+            if not plan.touches(site):
+                continue
+            live = w.live(site)
+            rows.append((str(w.ref), site.value, f"{'-' if live is None else live} -> "
+                         f"{w.desired(site)}", f"{w.original} ({w.original_from})"))
+    return _aligned(rows)
+
+
+def _aligned(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in rows]
+
+
+def plan_outputs(plan: Plan, addresses: Mapping[Site, SiteAddress]) -> dict[str, Any]:
     """The plan as the stack's outputs: plain JSON values, camelCase keys."""
     return {
         "activeSite": plan.active_site.value,
@@ -45,6 +68,9 @@ def plan_outputs(plan: Plan) -> dict[str, Any]:
         "transition": plan.transition.value,
         "strategy": plan.strategy.value,
         "steps": [str(step) for step in plan.steps],
+        "sites": {site.value: {"context": addresses[site].context,
+                               "server": addresses[site].server,
+                               "namespace": addresses[site].namespace} for site in Site},
         "workloads": [
             {
                 "workload": str(w.ref),
