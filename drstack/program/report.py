@@ -26,9 +26,26 @@ def plan_table(plan: Plan, addresses: Mapping[Site, SiteAddress], *, stack: str)
 
 def heading(plan: Plan, *, stack: str) -> str:
     """The plan table's first line: what this run does, and in which order."""
-    return (f"drstack: {plan.transition} to {plan.active_site} (last active: "
-            f"{plan.last_active_site}, from {plan.last_active_reason}); strategy {plan.strategy}; "
-            f"order: lease, {', '.join(str(step) for step in plan.steps)}, ledger")
+    active, passive = plan.active_site, plan.passive_site
+    order = f"order: lease, {', '.join(str(step) for step in plan.steps)}, ledger"
+    if plan.switching:
+        return (f"drstack: {plan.transition} to {active} (last active: {plan.last_active_site}, "
+                f"from {plan.last_active_reason}); strategy {plan.strategy}; {order}")
+    changes = f"; {order}" if plan.changes_counts else "; no workload count changes"
+    if plan.adopting:
+        return (f"drstack: adopt: {active} is active ({plan.last_active_reason}); this run writes "
+                f"the first ledger (generation {plan.ledger.generation}) on both sites{changes}")
+    if plan.fencing or plan.changes_counts:
+        does = (f"fences {passive} (scales it to 0)" if plan.fencing
+                else "sets the workload counts shown below")
+        return (f"drstack: {active} stays active (from {plan.last_active_reason}); this run "
+                f"{does}{changes}")
+    # The steps would be declared but do nothing: say so, and which stack does switch.
+    verb = "cut over" if passive is Site.DR else "fail back"
+    other = f"-s {passive}" if stack in {s.value for s in Site} else (
+        f"the stack that makes {passive} active")
+    return (f"drstack: nothing to do: {active} is already active (from "
+            f"{plan.last_active_reason}); to {verb}, use {other}")
 
 
 def _site_rows(plan: Plan, addresses: Mapping[Site, SiteAddress]) -> list[str]:
@@ -65,7 +82,7 @@ def plan_outputs(plan: Plan, addresses: Mapping[Site, SiteAddress]) -> dict[str,
         "activeSite": plan.active_site.value,
         "lastActiveSite": plan.last_active_site.value,
         "lastActiveReason": plan.last_active_reason,
-        "transition": plan.transition.value,
+        "transition": plan.transition_name,
         "strategy": plan.strategy.value,
         "steps": [str(step) for step in plan.steps],
         "sites": {site.value: {"context": addresses[site].context,

@@ -124,6 +124,13 @@ def test_first_run_on_dr_after_a_dr_syncer_cutover_adopts_the_pair_without_chang
     assert (plan.ledger.active_site, plan.ledger.generation, plan.ledger.switched_at,
             plan.ledger.stack, plan.ledger.transition) == (DR, 1, NOW, "dr", "adopt")
     assert "no ledger" in plan.last_active_reason
+    assert plan.adopting and plan.transition_name == "adopt" and not plan.changes_counts
+
+
+def test_only_the_first_run_adopts():
+    assert plan_for(config(DR), dr_serving()).transition_name == "none"
+    first_switch = plan_for(config(SOURCE), dr_syncer_cutover_state())
+    assert not first_switch.adopting and first_switch.transition_name == "failback"
 
 
 def test_first_failback_after_a_dr_syncer_cutover_restores_source():

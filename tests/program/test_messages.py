@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from drstack.testing.fakekube import objects as k8s
 from drstack.testing.harness import execute, run_program
 from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 
@@ -31,14 +32,22 @@ def test_several_unknown_originals_get_one_command_with_the_next_free_indexes(
     assert "replicaOverrides[0]" not in message
 
 
+def web_pair(source_cluster, dr_cluster, tmp_path, *, web: tuple[int, int],
+             ledgers: tuple[dict[str, str] | None, dict[str, str] | None]) -> dict:
+    """Deployment/web at ``web`` (source, dr) replicas, original 3 recorded on both sites, under
+    ``ledgers`` (source, dr); the stack config of the pair."""
+    for server, ns, replicas, notes in ((source_cluster, SOURCE_NS, web[0], ledgers[0]),
+                                        (dr_cluster, DR_NS, web[1], ledgers[1])):
+        populate(server, ns, deployments={"web": replicas}, originals={"web": "3"},
+                 ledger_annotations=notes)
+    return base_config(source_cluster, dr_cluster, tmp_path)
+
+
 @pytest.fixture
 def after_cutover(source_cluster, dr_cluster, tmp_path):
     """DR serves since a cutover (ledger generation 4); source is at 0 with its originals."""
-    populate(source_cluster, SOURCE_NS, deployments={"web": 0}, originals={"web": "3"},
-             ledger_annotations=ledger("dr", 4))
-    populate(dr_cluster, DR_NS, deployments={"web": 3}, originals={"web": "3"},
-             ledger_annotations=ledger("dr", 4))
-    return base_config(source_cluster, dr_cluster, tmp_path)
+    return web_pair(source_cluster, dr_cluster, tmp_path, web=(0, 3),
+                    ledgers=(ledger("dr", 4), ledger("dr", 4)))
 
 
 def plan_table(run) -> list[str]:
@@ -81,3 +90,62 @@ def test_a_site_declared_unreachable_is_still_named_and_marked_untouched(after_c
     run = run_program({**after_cutover, "oldSiteUnreachable": True}, stack="source")
     dr_row = next(line for line in plan_table(run) if line.startswith("dr  "))
     assert dr_row.endswith(f"{DR_NS}  (declared unreachable: not touched)")
+
+
+# --- what a run that does not switch says ---------------------------------------------------
+
+
+def test_a_steady_state_preview_says_nothing_to_do_and_which_stack_switches(after_cutover):
+    # It listed "order: lease, scale-down source, ..., ledger": steps that would not run.
+    run = run_program(after_cutover, stack="dr")
+    assert plan_table(run)[0] == ("drstack: nothing to do: dr is already active (from ledger "
+                                  "generation 4); to fail back, use -s source")
+    assert run.outputs["transition"] == "none"
+
+
+def test_the_mirror_steady_state_points_at_the_dr_stack(source_cluster, dr_cluster, tmp_path):
+    config = web_pair(source_cluster, dr_cluster, tmp_path, web=(3, 0),
+                      ledgers=(ledger("source", 6), ledger("source", 6)))
+
+    assert plan_table(run_program(config, stack="source"))[0] == (
+        "drstack: nothing to do: source is already active (from ledger generation 6); to cut "
+        "over, use -s dr")
+    custom = run_program({**config, "activeSite": "source"}, stack="prod-primary")
+    assert plan_table(custom)[0].endswith("to cut over, use the stack that makes dr active")
+
+
+def test_a_steady_run_that_changes_counts_says_so_and_keeps_the_order(after_cutover,
+                                                                      dr_cluster):
+    dr_cluster.put(k8s.deployment("web", 0, annotations={
+        "dr-syncer.io/original-replicas": "3"}), DR_NS)  # scaled to 0 on DR by hand
+    head = plan_table(run_program(after_cutover, stack="dr"))[0]
+    assert head == ("drstack: dr stays active (from ledger generation 4); this run sets the "
+                    "workload counts shown below; order: lease, scale-down source, drain source, "
+                    "scale-up dr, ready dr, ledger")
+
+
+def test_a_fencing_run_says_it_fences_the_returned_site(source_cluster, dr_cluster, tmp_path):
+    # Source was lost in a disaster cutover (generation 5) and came back still running.
+    config = web_pair(source_cluster, dr_cluster, tmp_path, web=(3, 3),
+                      ledgers=(ledger("source", 4), ledger("dr", 5)))
+    run = run_program(config, stack="dr")
+    assert plan_table(run)[0].startswith(
+        "drstack: dr stays active (from ledger generation 5); this run fences source (scales it "
+        "to 0); order: lease, scale-down source")
+
+
+def test_the_first_run_is_called_adopt_in_the_plan_table_the_outputs_and_the_ledger(
+        source_cluster, dr_cluster, tmp_path):
+    # The README said "adopt" the first time; the outputs said "none" (adopt was only in the
+    # ledger).
+    config = web_pair(source_cluster, dr_cluster, tmp_path, web=(3, 0), ledgers=(None, None))
+
+    run = run_program(config, stack="source")
+
+    assert plan_table(run)[0] == (
+        "drstack: adopt: source is active (no ledger; only source runs the workloads); this run "
+        "writes the first ledger (generation 1) on both sites; no workload count changes")
+    assert run.outputs["transition"] == "adopt"
+    assert run.outputs["ledger"]["drstack.io/transition"] == "adopt"
+    first_cutover = run_program(config, stack="dr")
+    assert first_cutover.outputs["transition"] == "cutover"
