@@ -162,6 +162,12 @@ class Plan:
         return "adopt" if self.adopting else self.transition.value
 
     @property
+    def writes_ledger(self) -> bool:
+        """Whether this run writes a new ledger (a switch, the first run, a fencing), rather
+        than declaring it again as the last switch wrote it."""
+        return self.switching or self.adopting or self.fencing
+
+    @property
     def changes_counts(self) -> bool:
         """Whether any workload's count on a site this run touches differs from its live count."""
         return any(w.live(site) != w.desired(site)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import pulumi
@@ -46,11 +46,27 @@ def plan_switch(config: StackConfig, snapshots: dict[Site, SiteSnapshot]) -> Pla
     return checked.plan
 
 
-def export_plan(config: StackConfig, plan: Plan) -> None:
+def export_plan(config: StackConfig, plan: Plan,
+                ledgers: Sequence[pulumi.CustomResource]) -> None:
     """Export the plan as the stack's outputs (``pulumi stack output``): the audit record of the
-    run."""
+    run, with ``ledgerStatus`` saying whether its ``ledger`` is planned, written or unchanged."""
     for key, value in plan_outputs(plan, site_addresses(config)).items():
         pulumi.export(key, value)
+    pulumi.export("ledgerStatus", ledger_status(plan, ledgers))
+
+
+def ledger_status(plan: Plan, ledgers: Sequence[pulumi.CustomResource]) -> pulumi.Input[str]:
+    """``planned`` in a preview that would write a new ledger: nothing has happened yet, and its
+    switched-at is the preview's time, not the switch's. ``written`` in an update that wrote
+    one, ``unchanged`` when the run keeps the ledger as the last switch wrote it.
+
+    In an update the value waits for the ledger writes: when the update fails before them, the
+    engine keeps the outputs of the last successful update instead of recording this run's.
+    """
+    if pulumi.runtime.is_dry_run():
+        return "planned" if plan.writes_ledger else "unchanged"
+    status = "written" if plan.writes_ledger else "unchanged"
+    return pulumi.Output.all(*(ledger.id for ledger in ledgers)).apply(lambda _: status)
 
 
 def site_addresses(config: StackConfig) -> dict[Site, SiteAddress]:

@@ -50,6 +50,8 @@ class ProgramRun:
     logs: list[tuple[str, str]] = field(default_factory=list)
     # What the program raised (execute() only; run_program() raises it).
     error: BaseException | None = None
+    # Output -> the URNs of the resources it waits for, for the outputs that are Outputs.
+    waits_for: dict[str, list[str]] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         return [r.name for r in self.registrations]
@@ -161,8 +163,17 @@ def _execute(config: dict[str, Any], *, stack: str, preview: bool,
     finally:
         pulumi.runtime.set_all_config({}, secret_keys=[])
     root = ROOT.get()
-    outputs = dict(root.outputs) if isinstance(root, Stack) else {}
-    return ProgramRun(monitor.registrations, outputs, handler.records, error)
+    exported = dict(root.outputs) if isinstance(root, Stack) else {}
+    outputs, waits_for = {}, {}
+    loop = asyncio.get_event_loop()
+    for key, value in exported.items():
+        if isinstance(value, pulumi.Output):
+            # Resolved as the engine records it, with the resources it waited for.
+            waits_for[key] = sorted(loop.run_until_complete(r.urn.future()) or "" for r in
+                                    loop.run_until_complete(value.resources()))
+            value = loop.run_until_complete(value.future())
+        outputs[key] = value
+    return ProgramRun(monitor.registrations, outputs, handler.records, error, waits_for)
 
 
 def as_config_text(value: Any) -> str:

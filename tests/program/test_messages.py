@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from drstack.testing.fakekube import objects as k8s
-from drstack.testing.harness import execute, run_program
+from drstack.testing.harness import MAIN, execute, run_program
 from drstack.testing.scenario import DR_NS, SOURCE_NS, base_config, ledger, populate
 
 
@@ -149,3 +149,44 @@ def test_the_first_run_is_called_adopt_in_the_plan_table_the_outputs_and_the_led
     assert run.outputs["ledger"]["drstack.io/transition"] == "adopt"
     first_cutover = run_program(config, stack="dr")
     assert first_cutover.outputs["transition"] == "cutover"
+
+
+# --- the ledger in the outputs: planned, written or unchanged ---------------------------------
+
+
+def test_a_previews_ledger_is_marked_planned_and_an_updates_written(after_cutover):
+    # A preview's outputs showed ledger.switched-at at the preview's time as if a switch had
+    # happened.
+    preview = run_program(after_cutover, stack="source", preview=True)
+    assert preview.outputs["ledgerStatus"] == "planned"
+    assert preview.outputs["ledger"]["drstack.io/generation"] == "5"
+
+    update = run_program(after_cutover, stack="source", preview=False)
+    assert update.outputs["ledgerStatus"] == "written"
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_a_steady_runs_ledger_is_unchanged_in_a_preview_and_an_update(after_cutover, preview):
+    run = run_program(after_cutover, stack="dr", preview=preview)
+    assert run.outputs["ledgerStatus"] == "unchanged"
+    assert run.outputs["ledger"]["drstack.io/switched-at"] == ledger("dr", 4)[
+        "drstack.io/switched-at"]
+
+
+def test_an_updates_outputs_wait_for_the_ledger_writes(after_cutover):
+    # So that a failed update, which never writes the ledger, records no outputs at all: the
+    # engine keeps the last successful update's (checked with the real CLI 3.274.1).
+    update = run_program(after_cutover, stack="source", preview=False)
+    ledgers = sorted(r.urn for r in update.of_type("kubernetes:core/v1:NamespacePatch"))
+    assert len(ledgers) == 2 and update.waits_for["ledgerStatus"] == ledgers
+    assert "ledgerStatus" not in run_program(after_cutover, stack="source").waits_for
+
+
+def test_every_output_is_documented_in_the_readme(after_cutover):
+    readme = (MAIN.parent / "README.md").read_text()
+    documented = readme[readme.index("\n## Outputs\n"):]
+    documented = documented[:documented.index("\n## ", 1)]
+    for run in (run_program(after_cutover, stack="source"),
+                run_program({**after_cutover, "oldSiteUnreachable": True}, stack="source")):
+        for key in run.outputs:
+            assert f"\n| `{key}` |" in documented, key
