@@ -17,5 +17,5 @@ with fail_cleanly():
     snapshots = read_snapshots(config)
     plan = plan_switch(config, snapshots)
 
-declare_switch(config, plan, snapshots)
-export_plan(plan)
+ledgers = declare_switch(config, plan, snapshots)
+export_plan(config, plan, ledgers)

@@ -136,10 +136,11 @@ def switch(ws: auto.LocalWorkspace, stack_name: str, message: str,
 
 
 def active_site(ws: auto.LocalWorkspace) -> Site:
-    """Which site serves now: a preview of the dr stack plans "none" when dr does."""
+    """Which site serves now: a preview of the dr stack plans a cutover when source does (and
+    "nothing to do", "dr stays active" or "adopt: dr" when dr does)."""
     preview = auto.Stack.create_or_select("dr", ws).preview()
     head = next(iter(_plan_lines(preview.stderr)), "")
-    return Site.DR if head.startswith("drstack: none to dr") else Site.SOURCE
+    return Site.SOURCE if not head or head.startswith("drstack: cutover") else Site.DR
 
 
 def run_drill(project: str | None = None, say: Say = print) -> int:

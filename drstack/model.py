@@ -260,6 +260,9 @@ class StackConfig:
     exclude_workloads: frozenset[WorkloadRef] = frozenset()
     replica_overrides: Mapping[WorkloadRef, int] = field(
         default_factory=lambda: MappingProxyType({}))
+    # How many entries drstack:replicaOverrides has as written (duplicates included): the
+    # index `pulumi config set --path 'drstack:replicaOverrides[N]'` appends at.
+    replica_override_entries: int = 0
     strategy: Strategy = Strategy.COLD
     readiness_timeout: float = 600.0
     drain_timeout: float = 300.0

@@ -24,8 +24,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "cluster": {"model", "annotation_keys", "errors", "config"},
     "providers": {"model", "annotation_keys", "errors", "config", "cluster", "planner",
                   "pvmigrate"},
+    "preflight": {"model", "errors", "planner", "pvmigrate"},
     "program": {"model", "annotation_keys", "errors", "config", "cluster", "planner",
-                "providers", "pvmigrate"},
+                "preflight", "providers", "pvmigrate"},
 }
 
 

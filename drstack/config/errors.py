@@ -14,20 +14,25 @@ SECRET_PLACEHOLDER = "<secret>"
 
 @dataclass(frozen=True)
 class ConfigFinding:
-    """One config problem: the key, its value as it may be shown, what is wrong, and the fix."""
+    """One config problem: the key, its value as it may be shown (None: not shown at all), what
+    is wrong, and the fix."""
 
     key: str
-    value: str
+    value: str | None
     problem: str
     fix: str
 
     def __str__(self) -> str:
-        return f"{NAMESPACE}:{self.key} = {self.value}: {self.problem}. Fix: {self.fix}"
+        shown = "" if self.value is None else f" = {self.value}"
+        stop = "" if self.problem.endswith("?") else "."
+        return f"{NAMESPACE}:{self.key}{shown}: {self.problem}{stop} Fix: {self.fix}"
 
 
-def shown_value(key: str, value: object) -> str:
+def shown_value(key: str, value: object, *, secret: bool = False) -> str:
     """The value as an operator may see it in a message; secrets are never shown."""
     spec = KEYS_BY_NAME.get(key)
+    if secret:  # set with `pulumi config set --secret`
+        return SECRET_PLACEHOLDER
     if value is None or value == "":
         return "(unset)"
     # A value that may hold a credential is shown only when it is plainly a file path.

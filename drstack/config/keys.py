@@ -7,6 +7,7 @@ value, so the two maps (replicaOverrides, pvcMap) are lists of ``key=value`` str
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,3 +82,13 @@ KEYS: tuple[ConfigKey, ...] = (
 )
 
 KEYS_BY_NAME: dict[str, ConfigKey] = {k.name: k for k in KEYS}
+
+
+def closest_key(name: str) -> str | None:
+    """The known key an unknown one was probably meant to be: the same but for case
+    (``reverseMigratePVCData``), else the closest spelling; None when nothing is close."""
+    by_lower = {key.name.lower(): key.name for key in KEYS}
+    if name.lower() in by_lower:
+        return by_lower[name.lower()]
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.7)
+    return by_lower[close[0]] if close else None

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import enum
 import os
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from drstack.model import is_inline_kubeconfig
+from drstack.model import Site, SiteConfig, is_inline_kubeconfig
 
 
 def looks_like_path(value: str) -> bool:
@@ -64,6 +65,46 @@ class Kubeconfig:
         """The context a site uses: the configured one, else the file's current-context."""
         current = self.document.get("current-context")
         return configured or (str(current) if current else None)
+
+    def server_for(self, context: str | None) -> str | None:
+        """The API server URL of ``context``'s cluster, without any user:password in it."""
+        cluster = _named(self.document.get("contexts"), context).get("context") or {}
+        entry = _named(self.document.get("clusters"), (cluster or {}).get("cluster"))
+        server = (entry.get("cluster") or {}).get("server")
+        if not isinstance(server, str) or not server:
+            return None
+        url = urllib.parse.urlsplit(server)
+        return url._replace(netloc=url.netloc.rpartition("@")[2]).geturl()
+
+
+def _named(entries: Any, name: Any) -> dict[str, Any]:
+    """The entry called ``name`` in a kubeconfig list (contexts, clusters), or {}."""
+    for entry in entries if isinstance(entries, list) else ():
+        if isinstance(entry, dict) and name is not None and entry.get("name") == name:
+            return entry
+    return {}
+
+
+@dataclass(frozen=True)
+class SiteAddress:
+    """Where a site is, as an operator checks it before typing `yes`: the kubeconfig context,
+    its cluster's API server and the namespace. None where the kubeconfig does not say."""
+
+    site: Site
+    context: str | None
+    server: str | None
+    namespace: str
+
+
+def site_address(site: SiteConfig) -> SiteAddress:
+    """The address of a site, read from its kubeconfig (a path or the contents). The context
+    name and the server URL are shown even when the kubeconfig is a secret: they are not
+    credentials, and they are what tells production from a test cluster."""
+    read = read_kubeconfig(site.kubeconfig)
+    if not isinstance(read, Kubeconfig):
+        return SiteAddress(site.site, site.context, None, site.namespace)
+    context = read.context_for(site.context)
+    return SiteAddress(site.site, context, read.server_for(context), site.namespace)
 
 
 def read_kubeconfig(value: str) -> Kubeconfig | Unusable:

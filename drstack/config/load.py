@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from drstack.config.errors import ConfigError, ConfigFinding, shown_value
-from drstack.config.keys import KEYS_BY_NAME
+from drstack.config.keys import KEYS_BY_NAME, NAMESPACE, closest_key
 from drstack.config.kubeconfig import Kubeconfig, Problem, read_kubeconfig
+from drstack.config.stack_pair import OtherStack, drift_findings
 from drstack.config.syntax import is_dns_label, parse_duration, selector_problem
 from drstack.model import (
     Site,
@@ -21,6 +23,7 @@ from drstack.model import (
 from drstack.pvmigrate.flags import split_flags
 
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.StrEnum)
 INT32_MAX = 2**31 - 1
 SITE_KEY_PREFIX = {Site.SOURCE: "source", Site.DR: "dr"}
 
@@ -28,12 +31,14 @@ SITE_KEY_PREFIX = {Site.SOURCE: "source", Site.DR: "dr"}
 class _Findings:
     """Collects findings so that every problem is reported in one go."""
 
-    def __init__(self, raw: Mapping[str, Any]) -> None:
+    def __init__(self, raw: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()) -> None:
         self.raw = raw
+        self.secret_keys = secret_keys
         self.items: list[ConfigFinding] = []
 
     def add(self, key: str, problem: str, fix: str, value: Any = None) -> None:
-        shown = shown_value(key, self.raw.get(key) if value is None else value)
+        shown = shown_value(key, self.raw.get(key) if value is None else value,
+                            secret=key in self.secret_keys)
         self.items.append(ConfigFinding(key, shown, problem, fix))
 
     def value(self, key: str) -> Any:
@@ -50,6 +55,16 @@ class _Findings:
         except ValueError as exc:
             self.add(key, str(exc), fix)
             return fallback
+
+    def choice(self, key: str, choices: type[E], fix: str) -> E | None:
+        """One of ``choices``, in any case (``Cold``, ``DR``); None after a finding that lists
+        the valid values."""
+        text = self.text(key).lower()
+        for member in choices:
+            if member.value == text:
+                return member
+        self.add(key, f"must be {one_of(choices)}", fix)
+        return None
 
     def boolean(self, key: str) -> bool:
         value = self.value(key)
@@ -79,9 +94,16 @@ class _Findings:
         return [str(v).strip() for v in value]
 
 
-def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
-    """Validate raw config (short key -> value); raise ConfigError listing every problem."""
-    f = _Findings(raw)
+def load_config(raw: Mapping[str, Any], *, stack: str,
+                secret_keys: frozenset[str] = frozenset(),
+                other_stack: OtherStack | None = None) -> StackConfig:
+    """Validate raw config (short key -> value: every key of the drstack namespace in the stack
+    config); raise ConfigError listing every problem. ``secret_keys`` (short) are never shown;
+    ``other_stack``, when given, must set the site keys as this stack does."""
+    f = _Findings(raw, secret_keys)
+    _unknown_keys(f, stack)
+    if other_stack is not None:
+        f.items += drift_findings(raw, secret_keys, other_stack, stack=stack)
     active = _active_site(f, stack)
     source, dr = _site_config(f, Site.SOURCE), _site_config(f, Site.DR)
     if source is not None and dr is not None:
@@ -94,14 +116,15 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
               "e.g. app.kubernetes.io/part-of=shop,tier!=debug")
 
     excluded = frozenset(_refs(f, "excludeWorkloads"))
-    overrides = _overrides(f)
-    strategy = f.parsed("strategy", Strategy, "set it to cold or warm", Strategy.COLD)
+    overrides, override_entries = _overrides(f)
+    strategy = f.choice("strategy", Strategy,
+                        "pulumi config set drstack:strategy cold") or Strategy.COLD
     readiness = f.parsed("readinessTimeout", parse_duration, "e.g. 10m", 600.0)
     drain = f.parsed("drainTimeout", parse_duration, "e.g. 5m", 300.0)
     migration_timeout = f.parsed("migrationTimeout", parse_duration, "e.g. 2h", 7200.0)
     assume = f.text("assumeActiveSite")
-    assumed = f.parsed("assumeActiveSite", Site, "set it to source or dr, or leave it empty",
-                       None) if assume else None
+    assumed = f.choice("assumeActiveSite", Site, "pulumi config set drstack:assumeActiveSite "
+                       "source (or dr), or leave it empty") if assume else None
     migrate = f.boolean("migratePvcData")
     reverse = f.boolean("reverseMigratePvcData")
     if strategy is Strategy.WARM:
@@ -131,6 +154,7 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
         workload_selector=selector,
         exclude_workloads=excluded,
         replica_overrides=MappingProxyType(overrides),
+        replica_override_entries=override_entries,
         strategy=strategy,
         readiness_timeout=readiness,
         drain_timeout=drain,
@@ -156,22 +180,46 @@ def load_site_config(raw: Mapping[str, Any], site: Site) -> SiteConfig:
     return result
 
 
+def _unknown_keys(f: _Findings, stack: str) -> None:
+    """Pulumi validates only the declared keys and passes any other one on: a mistyped key
+    (``reverseMigratePVCData``) would be silently ignored, and the switch planned without it."""
+    for key in sorted(set(f.raw) - set(KEYS_BY_NAME)):
+        meant = closest_key(key)
+        remove = f"pulumi config rm -s {stack} {NAMESPACE}:{key}"
+        if meant is None:
+            f.items.append(ConfigFinding(
+                key, None, "drstack has no such key (Pulumi.yaml declares every key it reads)",
+                f"{remove}, or correct its name"))
+            continue
+        secret = " --secret" if key in f.secret_keys else ""
+        setting = (f"pulumi config set -s {stack} --path '{NAMESPACE}:{meant}[0]' ENTRY (one "
+                   "command per entry, [0], [1]...)" if KEYS_BY_NAME[meant].type == "array"
+                   else f"pulumi config set -s {stack}{secret} {NAMESPACE}:{meant} VALUE")
+        # The value is not shown: under a name drstack does not know, it may be anything.
+        f.items.append(ConfigFinding(
+            key, None, f"drstack has no such key, so its value would be ignored; did you mean "
+            f"{NAMESPACE}:{meant}?", f"rename it: {remove}, then {setting}"))
+
+
 def _active_site(f: _Findings, stack: str) -> Site | None:
-    text = f.text("activeSite")
     named = {s.value: s for s in Site}.get(stack)
-    if not text:
+    if not f.text("activeSite"):
         if named is None:
             f.add("activeSite", f"stack {stack!r} does not say which site it activates",
                   "pulumi config set drstack:activeSite source (or dr)")
         return named
-    if text not in {s.value for s in Site}:
-        f.add("activeSite", "must be source or dr", "pulumi config set drstack:activeSite source")
-        return None
-    if named is not None and named.value != text:
+    site = f.choice("activeSite", Site, "pulumi config set drstack:activeSite source")
+    if site is not None and named is not None and named is not site:
         f.add("activeSite", f"the stack named {stack!r} activates the {stack} site",
-              f"remove drstack:activeSite from Pulumi.{stack}.yaml, or use the {text} stack")
+              f"remove drstack:activeSite from Pulumi.{stack}.yaml, or use the {site} stack")
         return None
-    return Site(text)
+    return site
+
+
+def one_of(choices: type[enum.StrEnum]) -> str:
+    """The valid values of a setting as a message lists them: ``cold or warm``."""
+    values = [member.value for member in choices]
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
 
 
 def _site_config(f: _Findings, site: Site) -> SiteConfig | None:
@@ -237,10 +285,12 @@ def _refs(f: _Findings, key: str) -> list[WorkloadRef]:
     return refs
 
 
-def _overrides(f: _Findings) -> dict[WorkloadRef, int]:
+def _overrides(f: _Findings) -> tuple[dict[WorkloadRef, int], int]:
+    """The overrides by workload, and how many entries the list has (duplicates included)."""
     overrides: dict[WorkloadRef, int] = {}
     fix = "write each entry as Kind/name=count, e.g. Deployment/web=3"
-    for item in f.string_list("replicaOverrides"):
+    entries = f.string_list("replicaOverrides")
+    for item in entries:
         ref_text, sep, count_text = item.rpartition("=")
         try:
             ref = WorkloadRef.parse(ref_text) if sep else None
@@ -254,7 +304,7 @@ def _overrides(f: _Findings) -> dict[WorkloadRef, int]:
                   f"(a whole number from 0 to {INT32_MAX})", fix, value=item)
         else:
             overrides[ref] = int(count_text)
-    return overrides
+    return overrides, len(entries)
 
 
 def _pvc_map(f: _Findings) -> dict[str, str]:

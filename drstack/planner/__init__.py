@@ -1,6 +1,7 @@
-"""The planner: pure Python, snapshots of both sites + config -> Plan."""
+"""The planner: pure Python, snapshots of both sites + config -> Plan, and every finding."""
 
-from drstack.planner.build import build_plan
+from drstack.planner.build import assess, build_plan
+from drstack.planner.findings import Assessment, Finding, Severity
 from drstack.planner.plan import (
     CopyPlan,
     LedgerRecord,
@@ -14,6 +15,6 @@ from drstack.planner.plan import (
 )
 
 __all__ = [
-    "CopyPlan", "LedgerRecord", "Phase", "Plan", "PlanError", "PvcPair", "Step", "Transition",
-    "WorkloadPlan", "build_plan",
+    "Assessment", "CopyPlan", "Finding", "LedgerRecord", "Phase", "Plan", "PlanError", "PvcPair",
+    "Severity", "Step", "Transition", "WorkloadPlan", "assess", "build_plan",
 ]

@@ -1,4 +1,5 @@
-"""build_plan: snapshots of both sites + config -> Plan. Pure: no I/O, no clock."""
+"""build_plan and assess: snapshots of both sites + config -> Plan and findings. Pure: no I/O,
+no clock."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from drstack.model import (
     Strategy,
     WorkloadRef,
 )
+from drstack.planner.findings import Assessment, Finding, Severity
 from drstack.planner.history import find_last_active
-from drstack.planner.originals import resolve_original
+from drstack.planner.originals import override_fixes, resolve_original
 from drstack.planner.plan import (
     CopyPlan,
     LedgerRecord,
@@ -34,9 +36,46 @@ def build_plan(
     *,
     now: str,
 ) -> Plan:
-    """Raises PlanError with every problem found, before anything is declared."""
-    problems: list[str] = []
-    warnings: list[str] = []
+    """The plan of this run; raises PlanError with every problem ``assess`` finds."""
+    assessment = assess(config, snapshots, now=now)
+    if assessment.plan is None:
+        raise PlanError([f.message for f in assessment.errors])
+    return assessment.plan
+
+
+class _Found:
+    """Collects findings, so that every check runs and reports in one pass."""
+
+    def __init__(self) -> None:
+        self.items: list[Finding] = []
+
+    def error(self, check: str, message: str) -> None:
+        self.items.append(Finding(Severity.ERROR, check, message))
+
+    def warn(self, check: str, message: str) -> None:
+        self.items.append(Finding(Severity.WARNING, check, message))
+
+    @property
+    def stops(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.items)
+
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(f.message for f in self.items if f.severity is Severity.WARNING)
+
+
+def assess(
+    config: StackConfig,
+    snapshots: dict[Site, SiteSnapshot],
+    *,
+    now: str,
+) -> Assessment:
+    """Every check of the run at once: its plan when no finding stops it, and every finding.
+
+    A check that another finding makes meaningless is skipped rather than reported as a
+    consequence: the originals and the data copy when drstack cannot tell which site was active
+    last, the pairing and the overrides on a site whose namespace is missing.
+    """
+    found = _Found()
     active = config.active_site
     passive = active.other
     untouched = frozenset({passive}) if config.old_site_unreachable else frozenset()
@@ -44,77 +83,69 @@ def build_plan(
     for snap in snapshots.values():
         if snap.reachable and not snap.namespace_exists:
             key = f"drstack:{snap.site}Namespace"
-            problems.append(f"namespace {snap.namespace!r} does not exist on site {snap.site}. "
-                            f"Fix: create it, or correct {key}")
+            found.error("namespace", f"namespace {snap.namespace!r} does not exist on site "
+                        f"{snap.site}. Fix: create it, or correct {key}")
+    reachable = frozenset(s.site for s in snapshots.values() if s.reachable)
+    # The sites whose workloads were read: reachable, and their namespace exists.
+    readable = frozenset(s for s in reachable if snapshots[s].namespace_exists)
     if not snapshots[active].reachable:
-        problems.append(f"the site being made active ({active}) cannot be read; drstack cannot "
-                        "switch to a site it cannot reach")
+        found.error("site", f"the site being made active ({active}) cannot be read; drstack "
+                    "cannot switch to a site it cannot reach")
     elif snapshots[active].ready_nodes == 0:
-        problems.append(f"site {active} (being made active) has no Ready node, so nothing it is "
-                        "asked to run could start. Fix: bring its nodes back (kubectl get nodes) "
-                        "and run again")
-    if problems:
-        raise PlanError(problems)
-
-    problems += _lease_findings(config, snapshots, warnings)
-    if problems:
-        raise PlanError(problems)
+        found.error("nodes", f"site {active} (being made active) has no Ready node, so nothing "
+                    "it is asked to run could start. Fix: bring its nodes back (kubectl get "
+                    "nodes) and run again")
+    _lease_findings(config, snapshots, found)
 
     last = find_last_active(snapshots, active=active, assume=config.assume_active_site,
                             old_site_unreachable=config.old_site_unreachable)
     if last.error:
-        raise PlanError([last.error])
-    assert last.site is not None
-    if config.assume_active_site is not None and "assumeActiveSite" not in last.reason:
-        warnings.append(f"drstack:assumeActiveSite={config.assume_active_site} is ignored: "
-                        f"{last.reason} says {last.site} was active; remove the setting")
-    transition = Transition.between(last.site, active)
-    if transition is not Transition.NONE and snapshots[active].ready_nodes is None:
-        warnings.append(f"could not count the Ready nodes of site {active} (its kubeconfig may "
-                        "not list nodes): check `kubectl get nodes` before going on")
+        found.error("history", last.error)
+    elif config.assume_active_site is not None and "assumeActiveSite" not in last.reason:
+        found.warn("history", f"drstack:assumeActiveSite={config.assume_active_site} is "
+                   f"ignored: {last.reason} says {last.site} was active; remove the setting")
+    transition = None if last.site is None else Transition.between(last.site, active)
+    switching = transition not in (None, Transition.NONE)
+    if switching and snapshots[active].reachable and snapshots[active].ready_nodes is None:
+        found.warn("nodes", f"could not count the Ready nodes of site {active} (its kubeconfig "
+                   "may not list nodes): check `kubectl get nodes` before going on")
 
-    live = _live_by_ref(snapshots)
-    unpaired = _pairing_problems(live, snapshots)
-    problems += unpaired.values()
-    problems += [
-        f"drstack:replicaOverrides names {ref}, which is on neither site (after "
-        "workloadSelector and excludeWorkloads). Fix: remove it, or correct its Kind/name"
-        for ref in sorted(config.replica_overrides) if ref not in live
-    ]
+    live = _live_by_ref(snapshots, readable)
+    unpaired = _pairing_problems(live, snapshots, readable)
+    for problem in unpaired.values():
+        found.error("pairing", problem)
+    if readable == reachable:
+        for ref in sorted(config.replica_overrides):
+            if ref not in live:
+                found.error("original", f"drstack:replicaOverrides names {ref}, which is on "
+                            "neither site (after workloadSelector and excludeWorkloads). Fix: "
+                            "remove it, or correct its Kind/name")
 
     workloads: list[WorkloadPlan] = []
-    for ref in sorted(live.keys() - unpaired.keys()):
-        resolution = resolve_original(ref, live[ref], last.site, config.replica_overrides.get(ref))
-        warnings += resolution.warnings
-        if resolution.original is None:
-            problems.append(resolution.error or f"{ref}: original replica count unknown")
-            continue
-        count = resolution.original.count
-        workloads.append(WorkloadPlan(
-            ref=ref,
-            original=count,
-            original_from=resolution.original.source,
-            live_source=_replicas(live[ref].get(Site.SOURCE)),
-            live_dr=_replicas(live[ref].get(Site.DR)),
-            desired_source=count if active is Site.SOURCE else 0,
-            desired_dr=count if active is Site.DR else 0,
-        ))
-    warnings += _image_warnings(live)
+    # The originals are read on the last active site first: not without knowing it, nor when
+    # its namespace is missing (declared unreachable is fine: the other site's records count).
+    if last.site is not None and (last.site in readable or last.site not in reachable):
+        workloads = _workload_plans(config, live, sorted(live.keys() - unpaired.keys()),
+                                    last.site, found)
+    for warning in _image_warnings(live, active, last.site):
+        found.warn("images", warning)
 
-    copy = _copy_plan(config, snapshots, live, transition, last.site, problems)
-    if problems:
-        raise PlanError(problems)
+    copy = None
+    if last.site is not None and transition is not None:
+        copy = _copy_plan(config, snapshots, live, transition, last.site, readable, found)
+    if found.stops or last.site is None or transition is None:
+        return Assessment(None, tuple(found.items), copy)
 
     fencing = (transition is Transition.NONE and passive not in untouched
                and any((w.live(passive) or 0) > 0 for w in workloads))
     if passive in untouched:
-        warnings.append(
-            f"site {passive} is declared unreachable (drstack:oldSiteUnreachable) and is NOT "
-            f"touched: its workloads may still run. Before it can serve again, fence it: "
-            f"pulumi config set drstack:oldSiteUnreachable false, then pulumi up -s "
-            f"{config.stack} as soon as it is reachable (this scales it to 0)")
+        found.warn("unreachable",
+                   f"site {passive} is declared unreachable (drstack:oldSiteUnreachable) and is "
+                   f"NOT touched: its workloads may still run. Before it can serve again, fence "
+                   f"it: pulumi config set drstack:oldSiteUnreachable false, then pulumi up -s "
+                   f"{config.stack} as soon as it is reachable (this scales it to 0)")
 
-    return Plan(
+    plan = Plan(
         active_site=active,
         last_active_site=last.site,
         last_active_reason=last.reason,
@@ -126,44 +157,77 @@ def build_plan(
         ledger=_ledger(config, last.ledger, transition, fencing, now),
         untouched_sites=untouched,
         fencing=fencing,
-        warnings=tuple(warnings),
+        adopting=transition is Transition.NONE and last.ledger is None,
+        warnings=found.warnings(),
     )
+    return Assessment(plan, tuple(found.items), copy)
+
+
+def _workload_plans(config: StackConfig, live: dict[WorkloadRef, dict[Site, LiveWorkload]],
+                    refs: list[WorkloadRef], last_active: Site,
+                    found: _Found) -> list[WorkloadPlan]:
+    """Each paired workload with its original and counts; a finding for each without one, and
+    the one command that sets them all."""
+    active = config.active_site
+    workloads: list[WorkloadPlan] = []
+    unknown: list[tuple[WorkloadRef, str]] = []
+    for ref in refs:
+        resolution = resolve_original(ref, live[ref], last_active,
+                                      config.replica_overrides.get(ref))
+        for warning in resolution.warnings:
+            found.warn("original", warning)
+        if resolution.original is None:
+            unknown.append((ref, resolution.error or f"{ref}: original replica count unknown"))
+            continue
+        count = resolution.original.count
+        workloads.append(WorkloadPlan(
+            ref=ref,
+            original=count,
+            original_from=resolution.original.source,
+            live_source=_replicas(live[ref].get(Site.SOURCE)),
+            live_dr=_replicas(live[ref].get(Site.DR)),
+            desired_source=count if active is Site.SOURCE else 0,
+            desired_dr=count if active is Site.DR else 0,
+        ))
+    if unknown:
+        for message in override_fixes(unknown, stack=config.stack,
+                                      existing_entries=config.replica_override_entries):
+            found.error("original", message)
+    return workloads
 
 
 def _lease_findings(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
-                    warnings: list[str]) -> list[str]:
+                    found: _Found) -> None:
     """A lease held by another stack stops the run, unless the operator breaks it."""
-    problems = []
     for snap in snapshots.values():
         lease = snap.ledger.lease if snap.reachable else None
         if lease is None or not lease.stops(config.stack):
             continue
         if config.break_lease:
-            warnings.append(f"site {snap.site}: breaking the lease of stack {lease.holder!r} "
-                            f"(since {lease.acquired_at}); set drstack:breakLease back to false "
-                            "after this run")
+            found.warn("lease", f"site {snap.site}: breaking the lease of stack {lease.holder!r} "
+                       f"(since {lease.acquired_at}); set drstack:breakLease back to false "
+                       "after this run")
         else:
-            problems.append(lease.refusal(snap.site, config.stack))
-    return problems
+            found.error("lease", lease.refusal(snap.site, config.stack))
 
 
-def _live_by_ref(
-        snapshots: dict[Site, SiteSnapshot]) -> dict[WorkloadRef, dict[Site, LiveWorkload]]:
+def _live_by_ref(snapshots: dict[Site, SiteSnapshot], readable: frozenset[Site],
+                 ) -> dict[WorkloadRef, dict[Site, LiveWorkload]]:
     live: dict[WorkloadRef, dict[Site, LiveWorkload]] = {}
     for snap in snapshots.values():
-        if snap.reachable:
+        if snap.site in readable:
             for workload in snap.workloads:
                 live.setdefault(workload.ref, {})[snap.site] = workload
     return live
 
 
 def _pairing_problems(live: dict[WorkloadRef, dict[Site, LiveWorkload]],
-                      snapshots: dict[Site, SiteSnapshot]) -> dict[WorkloadRef, str]:
-    """Workload -> problem, for every workload present on one reachable site only."""
-    reachable = {s.site for s in snapshots.values() if s.reachable}
+                      snapshots: dict[Site, SiteSnapshot],
+                      readable: frozenset[Site]) -> dict[WorkloadRef, str]:
+    """Workload -> problem, for every workload present on one readable site only."""
     problems = {}
     for ref in sorted(live):
-        for site in sorted(reachable - live[ref].keys()):
+        for site in sorted(readable - live[ref].keys()):
             there = next(iter(live[ref]))
             problems[ref] = (
                 f"{ref} exists on {there} but not on {site} (namespace "
@@ -176,14 +240,26 @@ def _replicas(workload: LiveWorkload | None) -> int | None:
     return None if workload is None else workload.replicas
 
 
-def _image_warnings(live: dict[WorkloadRef, dict[Site, LiveWorkload]]) -> list[str]:
+def _image_warnings(live: dict[WorkloadRef, dict[Site, LiveWorkload]], active: Site,
+                    last_active: Site | None) -> list[str]:
+    """A warning per workload whose two sites run different images. The copy that may be stale
+    is the one on the site that did not serve last: the site being made active in a switch
+    (source, in a failback), the passive one in steady state."""
+    if last_active is None:
+        stale = "one site's copy may be stale"
+    elif last_active is active:
+        stale = (f"{active.other}, the passive site, may run a stale copy ({active} serves and "
+                 f"may be newer): a switch to {active.other} would start its images")
+    else:
+        stale = (f"{active}, the site being made active, may run a stale copy ({last_active}, "
+                 f"which served last, may be newer): check it before going on")
     warnings = []
     for ref in sorted(live):
         sites = live[ref]
         if len(sites) == 2 and sites[Site.SOURCE].images != sites[Site.DR].images:
             warnings.append(
                 f"{ref} runs different images: source {list(sites[Site.SOURCE].images)}, "
-                f"dr {list(sites[Site.DR].images)}; the DR copy may be stale")
+                f"dr {list(sites[Site.DR].images)}; {stale}")
     return warnings
 
 
@@ -204,7 +280,7 @@ def _steps(strategy: Strategy, transition: Transition, active: Site,
 
 def _copy_plan(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
                live: dict[WorkloadRef, dict[Site, LiveWorkload]], transition: Transition,
-               last_active: Site, problems: list[str]) -> CopyPlan | None:
+               last_active: Site, readable: frozenset[Site], found: _Found) -> CopyPlan | None:
     active = config.active_site
     if config.strategy is not Strategy.COLD or not config.copies_data_into(active):
         return None
@@ -217,13 +293,15 @@ def _copy_plan(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
     if skipped:
         return CopyPlan(from_site, active, (), skipped_because=skipped)
     assert last_active is from_site  # a switch always copies from the last active site
-    pairs = _pvc_pairs(config, snapshots, live, from_site, problems)
+    if not {from_site, active} <= readable:  # a missing namespace, reported already
+        return CopyPlan(from_site, active, ())
+    pairs = _pvc_pairs(config, snapshots, live, from_site, found)
     return CopyPlan(from_site, active, pairs)
 
 
 def _pvc_pairs(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
                live: dict[WorkloadRef, dict[Site, LiveWorkload]], from_site: Site,
-               problems: list[str]) -> tuple[PvcPair, ...]:
+               found: _Found) -> tuple[PvcPair, ...]:
     """The claims of the selected workloads on the copying site, paired by name or pvcMap."""
     source_to_dr = dict(config.pvc_map)
     dr_to_source = {dr: src for src, dr in source_to_dr.items()}
@@ -245,20 +323,20 @@ def _pvc_pairs(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
     for name in sorted(wanted):
         counterpart = (source_to_dr if from_site is Site.SOURCE else dr_to_source).get(name, name)
         if name not in from_pvcs:
-            problems.append(f"PVC {name} is mounted on {from_site} but does not exist there "
-                            f"(namespace {from_snap.namespace!r})")
+            found.error("pvc", f"PVC {name} is mounted on {from_site} but does not exist there "
+                        f"(namespace {from_snap.namespace!r})")
             continue
         if counterpart not in to_pvcs:
-            problems.append(
-                f"PVC {name} on {from_site} has no counterpart {counterpart!r} on "
+            found.error(
+                "pvc", f"PVC {name} on {from_site} has no counterpart {counterpart!r} on "
                 f"{from_site.other} (namespace {to_snap.namespace!r}). Fix: create it there, "
                 "or pair it with drstack:pvcMap (sourceClaim=drClaim)")
             continue
         for site_name, pvc, snap in ((name, from_pvcs[name], from_snap),
                                      (counterpart, to_pvcs[counterpart], to_snap)):
             if pvc.phase != "Bound":
-                problems.append(f"PVC {site_name} on {snap.site} is {pvc.phase}, not Bound; "
-                                "pv-migrate needs a bound volume on both sides")
+                found.error("pvc", f"PVC {site_name} on {snap.site} is {pvc.phase}, not Bound; "
+                            "pv-migrate needs a bound volume on both sides")
         src, dr = (name, counterpart) if from_site is Site.SOURCE else (counterpart, name)
         pairs.append(PvcPair(source=src, dr=dr))
     return tuple(pairs)

@@ -88,7 +88,31 @@ def resolve_original(
         (),  # the rejected annotations are in the error itself
         error=(
             f"{ref}: original replica count unknown ({live_text}, no valid "
-            f"{annotation_keys.ORIGINAL_REPLICAS} annotation on either site{rejected}). Fix: "
-            f"pulumi config set --path 'drstack:replicaOverrides[0]' {ref}=COUNT"
+            f"{annotation_keys.ORIGINAL_REPLICAS} annotation on either site{rejected})"
         ),
     )
+
+
+def override_fixes(unknown: list[tuple[WorkloadRef, str]], *, stack: str,
+                   existing_entries: int) -> list[str]:
+    """The errors of the workloads without an original count, each ``(ref, why)``, with the fix:
+    the command that sets drstack:replicaOverrides for all of them at once.
+
+    The entries go after the ``existing_entries`` already in the list: `pulumi config set
+    --path` replaces the entry at an index, appends at the index after the last, and refuses
+    any other ("array index out of range"). ``set-all --path`` sets its keys in order.
+    """
+    entry = "drstack:replicaOverrides"
+    if len(unknown) == 1:
+        ((ref, why),) = unknown
+        return [f"{why}. Fix: pulumi config set -s {stack} --path "
+                f"'{entry}[{existing_entries}]' {ref}=COUNT"]
+    settings = " ".join(f"--plaintext '{entry}[{existing_entries + i}]={ref}=COUNT'"
+                        for i, (ref, _) in enumerate(unknown))
+    after = ("" if not existing_entries else f" after the {existing_entries} "
+             f"{'entry' if existing_entries == 1 else 'entries'} already in {entry}")
+    return [f"{why}. Fix: set its count with the others, in one command (below)"
+            for _, why in unknown] + [
+        f"{len(unknown)} workloads have no known original count. Fix, in one command that adds "
+        f"them{after} (replace each COUNT with the count the workload runs when its site is "
+        f"active): pulumi config set-all -s {stack} --path {settings}"]

@@ -142,6 +142,8 @@ class Plan:
     untouched_sites: frozenset[Site] = frozenset()
     # The passive site was found running after a switch: this run scales it to 0.
     fencing: bool = False
+    # No ledger yet and no switch: this run records the active site as it finds it.
+    adopting: bool = False
     warnings: tuple[str, ...] = ()
 
     @property
@@ -151,6 +153,25 @@ class Plan:
     @property
     def switching(self) -> bool:
         return self.transition is not Transition.NONE
+
+    @property
+    def transition_name(self) -> str:
+        """What this run is, as the plan table and the outputs name it: ``cutover``,
+        ``failback``, ``adopt`` (the first run, which finds the active site already serving)
+        or ``none``."""
+        return "adopt" if self.adopting else self.transition.value
+
+    @property
+    def writes_ledger(self) -> bool:
+        """Whether this run writes a new ledger (a switch, the first run, a fencing), rather
+        than declaring it again as the last switch wrote it."""
+        return self.switching or self.adopting or self.fencing
+
+    @property
+    def changes_counts(self) -> bool:
+        """Whether any workload's count on a site this run touches differs from its live count."""
+        return any(w.live(site) != w.desired(site)
+                   for w in self.workloads for site in Site if self.touches(site))
 
     @property
     def transition_id(self) -> str:

@@ -16,8 +16,9 @@ from drstack.providers.switch_lease import LeaseSpec, SwitchLease
 
 
 def declare_switch(config: StackConfig, plan: Plan,
-                   snapshots: dict[Site, SiteSnapshot]) -> None:
-    """Declare ``plan`` as Pulumi resources: the lease, the plan's steps, then the ledgers.
+                   snapshots: dict[Site, SiteSnapshot]) -> list[pulumi.CustomResource]:
+    """Declare ``plan`` as Pulumi resources: the lease, the plan's steps, then the ledgers,
+    which it returns (the last resources of the run).
 
     Sites the plan does not touch (declared unreachable) get no resource at all.
     """
@@ -43,8 +44,7 @@ def declare_switch(config: StackConfig, plan: Plan,
             previous = [_readiness_gate(config, plan, site, previous)]
     # Written last: a failure anywhere above leaves the ledger as it was, so re-running the same
     # command re-plans the same switch.
-    for site in sites.values():
-        site.write_ledger(plan.ledger, previous)
+    return [site.write_ledger(plan.ledger, previous) for site in sites.values()]
 
 
 def _drain_gate(config: StackConfig, plan: Plan, snapshots: dict[Site, SiteSnapshot],

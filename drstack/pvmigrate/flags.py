@@ -232,7 +232,7 @@ def usable_pv_migrate(binary: str, flags: Sequence[str], *,
                       timeout: float = 10.0) -> PvMigrateVersion:
     """The installed pv-migrate's version, once it is known to run and to accept ``flags``.
 
-    The one check of pv-migrate before a copy: the preview's (drstack.program.checks), the
+    The one check of pv-migrate before a copy: the preview's (drstack.preflight), the
     copy step's check() and its run. Raises PvMigrateFlagsInvalid, or the PvMigrateError of
     ``detect_version`` (missing, version unreadable, unsupported major).
     """

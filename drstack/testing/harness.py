@@ -7,9 +7,11 @@ dependencies, provider and retain_on_delete, which the plain mocks do not expose
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import runpy
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,8 @@ class ProgramRun:
     logs: list[tuple[str, str]] = field(default_factory=list)
     # What the program raised (execute() only; run_program() raises it).
     error: BaseException | None = None
+    # Output -> the URNs of the resources it waits for, for the outputs that are Outputs.
+    waits_for: dict[str, list[str]] = field(default_factory=dict)
 
     def names(self) -> list[str]:
         return [r.name for r in self.registrations]
@@ -108,20 +112,29 @@ class _ListHandler(logging.Handler):
 
 
 def run_program(config: dict[str, Any], *, stack: str, preview: bool = True,
-                secret_keys: tuple[str, ...] = ()) -> ProgramRun:
+                secret_keys: tuple[str, ...] = (), project: Path | None = None) -> ProgramRun:
     """Run __main__.py for ``stack`` with ``config`` (short keys); raises what it raises."""
-    run = execute(config, stack=stack, preview=preview, secret_keys=secret_keys)
+    run = execute(config, stack=stack, preview=preview, secret_keys=secret_keys, project=project)
     if run.error is not None:
         raise run.error
     return run
 
 
 def execute(config: dict[str, Any], *, stack: str, preview: bool = True,
-            secret_keys: tuple[str, ...] = ()) -> ProgramRun:
+            secret_keys: tuple[str, ...] = (), project: Path | None = None) -> ProgramRun:
     """Like run_program, but keeps what was declared and logged when the program fails.
 
-    ``secret_keys`` are marked secret, as ``pulumi config set --secret`` does.
+    ``secret_keys`` are marked secret, as ``pulumi config set --secret`` does. The program runs
+    in ``project`` (its cwd, as under the engine), by default an empty folder: no other stack's
+    Pulumi.<stack>.yaml next to it.
     """
+    with tempfile.TemporaryDirectory(prefix="drstack-project-") as empty, \
+            contextlib.chdir(project or empty):
+        return _execute(config, stack=stack, preview=preview, secret_keys=secret_keys)
+
+
+def _execute(config: dict[str, Any], *, stack: str, preview: bool,
+             secret_keys: tuple[str, ...]) -> ProgramRun:
     # Pulumi's sync helpers use the thread's current event loop; a test that ran a dynamic
     # provider host call before may have closed it.
     asyncio.set_event_loop(asyncio.new_event_loop())
@@ -150,8 +163,17 @@ def execute(config: dict[str, Any], *, stack: str, preview: bool = True,
     finally:
         pulumi.runtime.set_all_config({}, secret_keys=[])
     root = ROOT.get()
-    outputs = dict(root.outputs) if isinstance(root, Stack) else {}
-    return ProgramRun(monitor.registrations, outputs, handler.records, error)
+    exported = dict(root.outputs) if isinstance(root, Stack) else {}
+    outputs, waits_for = {}, {}
+    loop = asyncio.get_event_loop()
+    for key, value in exported.items():
+        if isinstance(value, pulumi.Output):
+            # Resolved as the engine records it, with the resources it waited for.
+            waits_for[key] = sorted(loop.run_until_complete(r.urn.future()) or "" for r in
+                                    loop.run_until_complete(value.resources()))
+            value = loop.run_until_complete(value.future())
+        outputs[key] = value
+    return ProgramRun(monitor.registrations, outputs, handler.records, error, waits_for)
 
 
 def as_config_text(value: Any) -> str:

@@ -56,3 +56,33 @@ def test_what_cannot_be_used_says_why_and_never_quotes_the_file(tmp_path: Path) 
                      "apiVersion: v1\nkind: Config\n"):
         read = read_kubeconfig(contents)
         assert isinstance(read, Unusable) and read.problem is Problem.NOT_A_KUBECONFIG, contents
+
+
+def test_a_sites_address_is_its_context_its_clusters_server_and_its_namespace(tmp_path):
+    from drstack.config.kubeconfig import site_address
+    from drstack.model import Site, SiteConfig
+
+    path = tmp_path / "kubeconfig"
+    path.write_text(TEXT)
+    address = site_address(SiteConfig(Site.DR, str(path), None, "shop"))
+    assert (address.context, address.server, address.namespace) == (
+        "prod", "https://c.example:6443", "shop")
+    inline = site_address(SiteConfig(Site.DR, TEXT, "prod", "shop"))
+    assert inline.server == "https://c.example:6443"
+
+
+@pytest.mark.parametrize(("context", "server"), [
+    ("prod", "https://c.example:6443"),
+    ("missing", None),
+    (None, None),
+])
+def test_the_server_of_a_context(context, server):
+    read = read_kubeconfig(TEXT)
+    assert isinstance(read, Kubeconfig)
+    assert read.server_for(context) == server
+
+
+def test_a_password_in_the_server_url_is_never_shown():
+    read = read_kubeconfig(TEXT.replace("https://c.example", "https://admin:pw@c.example"))
+    assert isinstance(read, Kubeconfig)
+    assert read.server_for("prod") == "https://c.example:6443"

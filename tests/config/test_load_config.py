@@ -106,11 +106,11 @@ BAD = [
     ("replicaOverrides", ["Deployment/web"], "Deployment/web=3"),
     ("replicaOverrides", ["Pod/web=2"], "Deployment/web=3"),
     ("replicaOverrides", "Deployment/web=3", "pulumi config set --path"),
-    ("strategy", "hot", "cold or warm"),
+    ("strategy", "hot", "drstack:strategy cold"),
     ("readinessTimeout", "10 minutes", "10m"),
     ("drainTimeout", "-5m", "5m"),
     ("migrationTimeout", "0s", "2h"),
-    ("assumeActiveSite", "primary", "source or dr"),
+    ("assumeActiveSite", "primary", "drstack:assumeActiveSite source"),
     ("migratePvcData", "yes", "true or false"),
     ("reverseMigratePvcData", "1", "true or false"),
     ("oldSiteUnreachable", "maybe", "true or false"),
@@ -186,13 +186,42 @@ def test_which_site_a_stack_activates(raw, stack, active, expect):
     ("staging", "", "does not say which site"),
     ("dr", "source", "activates the dr site"),
     ("source", "dr", "activates the source site"),
-    ("staging", "DR", "must be source or dr"),
+    ("staging", "primary", "must be source or dr"),
 ])
 def test_stack_and_active_site_problems(raw, stack, active, says):
     if active is not None:
         raw["activeSite"] = active
     [finding] = findings(raw, stack).findings
     assert finding.key == "activeSite" and says in finding.problem
+
+
+# --- values from a fixed set: any case, else the valid values ---------------------------------
+
+
+@pytest.mark.parametrize("key, text, attribute, value", [
+    ("strategy", "Cold", "strategy", Strategy.COLD),
+    ("strategy", " WARM ", "strategy", Strategy.WARM),
+    ("assumeActiveSite", "Source", "assume_active_site", Site.SOURCE),
+    ("assumeActiveSite", "DR", "assume_active_site", Site.DR),
+    ("activeSite", "Dr", "active_site", Site.DR),
+])
+def test_values_from_a_fixed_set_are_read_in_any_case(raw, key, text, attribute, value):
+    stack = "prod-failover" if key == "activeSite" else "dr"
+    assert getattr(load(raw | {key: text}, stack=stack), attribute) is value
+
+
+@pytest.mark.parametrize("key, text, valid", [
+    ("strategy", "lukewarm", "must be cold or warm"),
+    ("assumeActiveSite", "both", "must be source or dr"),
+    ("activeSite", "primary", "must be source or dr"),
+])
+def test_a_value_outside_a_fixed_set_lists_the_valid_values_never_a_python_name(raw, key, text,
+                                                                                valid):
+    stack = "prod" if key == "activeSite" else "dr"
+    [finding] = findings(raw | {key: text}, stack=stack).findings
+    assert finding.key == key and finding.problem == valid
+    for leak in ("is not a valid", "Strategy", "<Site."):  # ValueError of an enum, its repr
+        assert leak not in str(finding)
 
 
 # --- strategy and copy flags --------------------------------------------------------------
@@ -319,6 +348,14 @@ def test_replica_overrides_forms(raw, value):
     assert dict(load(raw | {"replicaOverrides": value}).replica_overrides) == {WEB: 3, DB: 0}
 
 
+def test_the_override_entries_are_counted_as_written_duplicates_included(raw):
+    # The index the next `pulumi config set --path 'drstack:replicaOverrides[N]'` appends at.
+    entries = ["Deployment/web=3", "StatefulSet/db=1", "Deployment/web=4"]
+    cfg = load(raw | {"replicaOverrides": entries})
+    assert cfg.replica_override_entries == 3 and len(cfg.replica_overrides) == 2
+    assert load(raw).replica_override_entries == 0
+
+
 @pytest.mark.parametrize("value", [
     ["data-db-0=data-db-dr-0", "uploads=uploads-dr"],
     '["data-db-0=data-db-dr-0", "uploads=uploads-dr"]',
@@ -344,3 +381,66 @@ def test_a_one_line_secret_pasted_as_a_kubeconfig_is_not_echoed(raw, value):
     message = str(findings(raw))
     assert value not in message
     assert "drstack:drKubeconfig = <secret>" in message
+
+
+# --- keys drstack does not know ---------------------------------------------------------------
+
+
+def test_a_key_mistyped_in_case_fails_naming_the_key_it_meant_without_its_value(raw):
+    [finding] = findings(raw | {"reverseMigratePVCData": "true"}, stack="source").findings
+    assert finding.key == "reverseMigratePVCData" and finding.value is None
+    assert str(finding) == (
+        "drstack:reverseMigratePVCData: drstack has no such key, so its value would be ignored; "
+        "did you mean drstack:reverseMigratePvcData? Fix: rename it: pulumi config rm -s "
+        "source drstack:reverseMigratePVCData, then pulumi config set -s source "
+        "drstack:reverseMigratePvcData VALUE")
+
+
+@pytest.mark.parametrize("key, meant", [
+    ("drNamespce", "drNamespace"),
+    ("migratePvc", "migratePvcData"),
+    ("replicaoverrides", "replicaOverrides"),
+    ("DRKUBECONFIG", "drKubeconfig"),
+])
+def test_a_misspelt_key_names_the_closest_known_key(raw, key, meant):
+    [finding] = findings(raw | {key: "x"}).findings
+    assert f"did you mean drstack:{meant}?" in finding.problem
+
+
+def test_an_unknown_key_with_nothing_close_is_named_with_the_command_that_removes_it(raw):
+    [finding] = findings(raw | {"colour": "blue"}).findings
+    assert finding.problem.startswith("drstack has no such key")
+    assert "did you mean" not in finding.problem
+    assert finding.fix.startswith("pulumi config rm -s dr drstack:colour")
+
+
+def test_renaming_a_secret_keeps_it_secret_and_its_value_is_never_shown(raw):
+    with pytest.raises(ConfigError) as info:
+        load_config(raw | {"drKubeConfig": "apiVersion: v1\nkind: Config\n"}, stack="dr",
+                    secret_keys=frozenset({"drKubeConfig"}))
+    [finding] = info.value.findings
+    assert "did you mean drstack:drKubeconfig?" in finding.problem
+    assert finding.fix.endswith("pulumi config set -s dr --secret drstack:drKubeconfig VALUE")
+    assert "apiVersion" not in str(info.value)
+
+
+def test_renaming_a_list_says_to_set_each_entry(raw):
+    [finding] = findings(raw | {"pvcmap": ["a=b"]}).findings
+    assert "pulumi config set -s dr --path 'drstack:pvcMap[0]' ENTRY" in finding.fix
+
+
+def test_unknown_keys_are_reported_with_every_other_problem(raw):
+    error = findings(raw | {"strategy": "hot", "reverseMigratePVCData": "true",
+                            "drNamespce": "x"}, stack="source")
+    assert sorted(f.key for f in error.findings) == [
+        "drNamespce", "reverseMigratePVCData", "strategy"]
+    assert "drstack found 3 config problem(s)" in str(error)
+
+
+def test_a_secret_value_is_never_shown_in_a_finding(raw):
+    error = findings(raw | {"drNamespace": "Not_A-Name"}, stack="dr")
+    assert "Not_A-Name" in str(error)
+    with pytest.raises(ConfigError) as info:
+        load_config(raw | {"drNamespace": "Not_A-Name"}, stack="dr",
+                    secret_keys=frozenset({"drNamespace"}))
+    assert "Not_A-Name" not in str(info.value) and "<secret>" in str(info.value)

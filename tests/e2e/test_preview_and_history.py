@@ -39,7 +39,7 @@ def test_after_a_switch_a_preview_of_the_same_stack_expects_no_changes(app: E2eA
     result = app.cli.preview("dr", "--expect-no-changes", check=False)
 
     assert result.returncode == 0, result.stdout
-    assert "drstack: none to dr" in result.stdout
+    assert "drstack: nothing to do: dr is already active" in result.stdout
 
 
 def test_refresh_sees_a_hand_scaled_workload_and_the_switch_keeps_its_count(app: E2eApp) -> None:

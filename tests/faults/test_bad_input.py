@@ -140,7 +140,8 @@ ROWS = [
     # -- the original-replicas annotation, with no other source of the count
     Row("annotation-negative", with_worker_annotation("-1"),
         ("Deployment/worker", "original replica count unknown", "'-1'",
-         "pulumi config set --path 'drstack:replicaOverrides[0]' Deployment/worker=COUNT")),
+         "pulumi config set -s source --path 'drstack:replicaOverrides[0]' "
+         "Deployment/worker=COUNT")),
     Row("annotation-garbage", with_worker_annotation("three"),
         ("Deployment/worker", "original replica count unknown", "'three'",
          "Deployment/worker=COUNT")),
@@ -150,7 +151,8 @@ ROWS = [
     Row("annotation-unresolved-names-the-fix", with_worker_annotation("-1"),
         ("Deployment/worker: original replica count unknown",
          "no valid dr-syncer.io/original-replicas annotation on either site",
-         "Fix: pulumi config set --path 'drstack:replicaOverrides[0]' Deployment/worker=COUNT")),
+         "Fix: pulumi config set -s source --path 'drstack:replicaOverrides[0]' "
+         "Deployment/worker=COUNT")),
     # -- ... and with another source: a warning, the count from that source
     Row("annotation-garbage-with-override", with_worker_annotation("three", "Deployment/worker=4"),
         ("Deployment/worker on dr", "dr-syncer.io/original-replicas='three'",

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from drstack.model import Strategy
-from drstack.planner import Phase, Plan, PlanError, PvcPair, Step, Transition, build_plan
+from drstack.planner import (
+    Phase,
+    Plan,
+    PlanError,
+    PvcPair,
+    Severity,
+    Step,
+    Transition,
+    assess,
+    build_plan,
+)
 
 from .snapshots import DR, EARLIER, NOW, SOURCE, config, ledger, pvc, snap, snaps, wl
 
@@ -112,6 +124,13 @@ def test_first_run_on_dr_after_a_dr_syncer_cutover_adopts_the_pair_without_chang
     assert (plan.ledger.active_site, plan.ledger.generation, plan.ledger.switched_at,
             plan.ledger.stack, plan.ledger.transition) == (DR, 1, NOW, "dr", "adopt")
     assert "no ledger" in plan.last_active_reason
+    assert plan.adopting and plan.transition_name == "adopt" and not plan.changes_counts
+
+
+def test_only_the_first_run_adopts():
+    assert plan_for(config(DR), dr_serving()).transition_name == "none"
+    first_switch = plan_for(config(SOURCE), dr_syncer_cutover_state())
+    assert not first_switch.adopting and first_switch.transition_name == "failback"
 
 
 def test_first_failback_after_a_dr_syncer_cutover_restores_source():
@@ -270,6 +289,27 @@ def test_different_images_on_the_two_sites_warn():
     [warning] = plan.warnings
     assert "Deployment/web" in warning and "web:2" in warning and "web:1" in warning
     assert not plan_for(config(DR), source_serving()).warnings
+
+
+def test_a_failback_names_source_being_made_active_as_the_site_whose_copy_may_be_stale():
+    # It said "the DR copy may be stale" on a failback too, where DR served and is the newer.
+    snapshots = snaps(snap(SOURCE, wl("web", 0, "2", images=("web:1",)), led=ledger(DR, 3)),
+                      snap(DR, wl("web", 2, images=("web:2",)), led=ledger(DR, 3)))
+    [failback] = plan_for(config(SOURCE), snapshots).warnings
+    assert failback == (
+        "Deployment/web runs different images: source ['web:1'], dr ['web:2']; source, the site "
+        "being made active, may run a stale copy (dr, which served last, may be newer): check "
+        "it before going on")
+    [steady] = plan_for(config(DR), snapshots).warnings
+    assert steady.endswith("source, the passive site, may run a stale copy (dr serves and may be "
+                           "newer): a switch to source would start its images")
+
+
+def test_a_cutover_names_dr_being_made_active_as_the_site_whose_copy_may_be_stale():
+    snapshots = snaps(snap(SOURCE, wl("web", 2, images=("web:2",)), led=ledger(SOURCE, 3)),
+                      snap(DR, wl("web", 0, images=("web:1",)), led=ledger(SOURCE, 3)))
+    [cutover] = plan_for(config(DR), snapshots).warnings
+    assert "; dr, the site being made active, may run a stale copy (source, which" in cutover
 
 
 def test_a_missing_namespace_or_an_unreadable_active_site_stops_the_plan():
@@ -530,3 +570,51 @@ def test_nodes_that_could_not_be_counted_only_warn_during_a_switch():
     steady = build_plan(config(SOURCE), snaps(snap(SOURCE, wl("web", 2), ready_nodes=None),
                                               snap(DR, wl("web", 0))), now=NOW)
     assert steady.warnings == ()
+
+
+# --- the pre-flight: every finding at once ----------------------------------------------------
+
+
+def test_every_check_reports_in_one_pass_a_pending_pvc_is_not_hidden_behind_a_node_error():
+    from drstack.model import Lease
+
+    held = Lease("dr", "2026-11-26T09:00:00+00:00", "cutover#4", SOURCE)
+    snapshots = snaps(
+        snap(SOURCE, wl("web", 0, claims=("web-data",)), wl("lonely", 1),
+             pvcs=(pvc("web-data", "Pending"),), ready_nodes=0,
+             led=dataclasses.replace(ledger(DR, 3), lease=held)),
+        snap(DR, wl("web", 2, claims=("web-data",)), wl("StatefulSet/db", 0),
+             pvcs=(pvc("web-data"),), led=ledger(DR, 3)))
+    error = plan_error(config(SOURCE, reverse=True), snapshots)
+
+    text = str(error)
+    assert "site source (being made active) has no Ready node" in text
+    assert "a switch by stack 'dr' (cutover#4) holds the drstack lease" in text
+    assert "Deployment/lonely exists on source but not on dr" in text
+    assert "StatefulSet/db exists on dr but not on source" in text
+    assert "PVC web-data on source is Pending, not Bound" in text
+    assert len(error.problems) == 5
+
+
+def test_assess_returns_every_finding_with_its_severity_and_no_plan_when_one_stops_the_run():
+    snapshots = snaps(snap(SOURCE, wl("web", 2, images=("web:2",))),
+                      snap(DR, wl("web", 0, images=("web:1",)), ready_nodes=0))
+    # A failback (source has Ready nodes): warnings only, and the plan carries them.
+    assessment = assess(config(SOURCE, assume=DR), snapshots, now=NOW)
+    assert assessment.plan is not None
+    assert [(f.severity, f.check) for f in assessment.findings] == [
+        (Severity.WARNING, "history"), (Severity.WARNING, "images")]
+    assert assessment.plan.warnings == tuple(f.message for f in assessment.findings)
+
+    stopped = assess(config(DR), snapshots, now=NOW)
+    assert stopped.plan is None
+    assert {(f.severity, f.check) for f in stopped.findings} == {
+        (Severity.ERROR, "nodes"), (Severity.WARNING, "images")}
+
+
+def test_a_missing_namespace_is_one_finding_not_one_per_workload_or_override():
+    error = plan_error(config(DR, overrides={"web": 2}),
+                       snaps(snap(SOURCE, wl("web", 1), wl("api", 1)),
+                             snap(DR, namespace_exists=False)))
+    [problem] = error.problems
+    assert "namespace 'shop-dr' does not exist on site dr" in problem

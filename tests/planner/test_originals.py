@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drstack.planner.originals import parse_annotation, resolve_original
+from drstack.model import WorkloadRef
+from drstack.planner.originals import override_fixes, parse_annotation, resolve_original
 
 from .snapshots import DR, SOURCE, ref, wl
 
@@ -67,12 +68,35 @@ def test_each_garbage_record_gets_its_own_warning_then_the_override_applies():
     assert "Deployment/web on dr" in r.warnings[1] and "'-2'" in r.warnings[1]
 
 
-def test_no_original_is_an_error_naming_workload_and_fix():
+def test_no_original_is_an_error_naming_the_workload_and_why():
     r = resolve_original(WEB, live(wl("web", 0), wl("web", 0)), SOURCE, None)
     assert r.original is None
     assert "Deployment/web" in r.error
     assert "live replicas 0 on source" in r.error
-    assert "pulumi config set --path 'drstack:replicaOverrides[0]' Deployment/web=COUNT" in r.error
+
+
+def test_one_unknown_original_gets_the_command_that_appends_its_override():
+    [error] = override_fixes([(WEB, "why")], stack="dr", existing_entries=2)
+    assert error == ("why. Fix: pulumi config set -s dr --path 'drstack:replicaOverrides[2]' "
+                     "Deployment/web=COUNT")
+
+
+def test_several_unknown_originals_get_one_command_with_an_index_each_after_the_existing():
+    # It used to print replicaOverrides[0] for every workload: following it overwrote the
+    # first entry again and again.
+    db = WorkloadRef.parse("StatefulSet/db")
+    errors = override_fixes([(WEB, "web: why"), (db, "db: why")], stack="source",
+                            existing_entries=1)
+    assert errors[:2] == [
+        "web: why. Fix: set its count with the others, in one command (below)",
+        "db: why. Fix: set its count with the others, in one command (below)"]
+    assert errors[2].endswith(
+        "pulumi config set-all -s source --path "
+        "--plaintext 'drstack:replicaOverrides[1]=Deployment/web=COUNT' "
+        "--plaintext 'drstack:replicaOverrides[2]=StatefulSet/db=COUNT'")
+    assert "adds them after the 1 entry already in drstack:replicaOverrides" in errors[2]
+    [*_, first] = override_fixes([(WEB, "w"), (db, "d")], stack="dr", existing_entries=0)
+    assert "in one command that adds them (replace each COUNT" in first
 
 
 def test_an_unreachable_last_active_site_is_said_in_the_error():
