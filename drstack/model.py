@@ -192,6 +192,8 @@ class Ledger:
     transition: str | None = None
     fenced_at: str | None = None
     lease: Lease | None = None
+    # Written by a finished copy into this namespace (not by the ledger write).
+    copied: CopyRecord | None = None
 
     @property
     def recorded(self) -> bool:

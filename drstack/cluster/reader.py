@@ -12,6 +12,7 @@ from drstack import annotation_keys as ann
 from drstack.cluster.raw import Obj, json_body
 from drstack.cluster.retry import call
 from drstack.model import (
+    CopyRecord,
     Kind,
     Lease,
     Ledger,
@@ -136,6 +137,7 @@ def parse_ledger(annotations: Mapping[str, str]) -> Ledger:
         transition=annotations.get(ann.LEDGER_TRANSITION),
         fenced_at=annotations.get(ann.LEDGER_FENCED_AT),
         lease=Lease.parse(annotations.get(ann.LEDGER_LEASE)),
+        copied=CopyRecord.parse(annotations.get(ann.COPY_RECORD)),
     )
 
 

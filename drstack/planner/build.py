@@ -15,7 +15,7 @@ from drstack.model import (
     WorkloadRef,
 )
 from drstack.planner.findings import Assessment, Finding, Severity
-from drstack.planner.history import find_last_active
+from drstack.planner.history import LastActive, find_last_active
 from drstack.planner.originals import override_fixes, resolve_original
 from drstack.planner.plan import (
     CopyPlan,
@@ -133,6 +133,7 @@ def assess(
     copy = None
     if last.site is not None and transition is not None:
         copy = _copy_plan(config, snapshots, live, transition, last.site, readable, found)
+        _split_brain_findings(config, snapshots, live, transition, last, copy, found)
     if found.stops or last.site is None or transition is None:
         return Assessment(None, tuple(found.items), copy)
 
@@ -291,12 +292,81 @@ def _copy_plan(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
     elif config.old_site_unreachable:
         skipped = f"{from_site} is declared unreachable (drstack:oldSiteUnreachable)"
     if skipped:
+        if config.old_site_unreachable and transition is not Transition.NONE:
+            key = "reverseMigratePvcData" if active is Site.SOURCE else "migratePvcData"
+            found.warn("copy", f"the data {from_site} wrote since it became active is NOT "
+                       f"copied (drstack:{key} is on, but {from_site} cannot be reached): "
+                       f"{active} will serve the data it had when {from_site} took over")
         return CopyPlan(from_site, active, (), skipped_because=skipped)
     assert last_active is from_site  # a switch always copies from the last active site
     if not {from_site, active} <= readable:  # a missing namespace, reported already
         return CopyPlan(from_site, active, ())
     pairs = _pvc_pairs(config, snapshots, live, from_site, found)
+    record, lease = snapshots[active].ledger.copied, snapshots[active].ledger.lease
+    this_switch = f"{transition}#{_next_generation(snapshots)}"
+    if pairs and record is not None and record.finished_under(lease, this_switch):
+        # An earlier run of this very switch, under the lease it still holds, finished the
+        # copy; the new site may have run and written since (a readiness failure, a re-run):
+        # copying again would put the old site's data back over it.
+        return CopyPlan(from_site, active, (), skipped_because=(
+            f"finished at {record.copied_at} by an earlier run of this switch ({this_switch}); "
+            f"not copied again: {active} may have written since"))
     return CopyPlan(from_site, active, pairs)
+
+
+def _next_generation(snapshots: dict[Site, SiteSnapshot]) -> int:
+    """The generation a switch planned now writes: one past the newest ledger."""
+    return max((s.ledger.generation for s in snapshots.values() if s.reachable
+                and s.ledger.recorded), default=0) + 1
+
+
+def _split_brain_findings(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
+                          live: dict[WorkloadRef, dict[Site, LiveWorkload]],
+                          transition: Transition, last: LastActive, copy: CopyPlan | None,
+                          found: _Found) -> None:
+    """The site that should not run the workloads runs some: say it, with the counts.
+
+    In steady state that is the passive site (the run fences it: scales it to 0). In a switch it
+    is the site being made active, unless an earlier run of this switch started it after its
+    copy (its lease is still held); a copy into it would overwrite what its pods use, so that
+    stops the run.
+    """
+    active = config.active_site
+    idle = active.other if transition is Transition.NONE else active
+    if idle not in snapshots or not snapshots[idle].reachable:
+        return
+    # Switched workloads only: one on a single site is a pairing problem of its own.
+    running = sorted((ref, sites[idle].replicas) for ref, sites in live.items()
+                     if len(sites) == 2 and sites[idle].replicas > 0)
+    copying = transition is not Transition.NONE and copy is not None and bool(copy.pairs)
+    lease = snapshots[idle].ledger.lease
+    # An earlier run of this switch scales the new site up only after its copy finished: with
+    # a copy still to do, running pods there are never its own.
+    ours = (transition is not Transition.NONE and lease is not None and not copying
+            and lease.holder == config.stack and lease.from_site is last.site)
+    if not running or ours:
+        return
+    listing = ", ".join(f"{ref} ({count} replica{'s' if count != 1 else ''})"
+                        for ref, count in running)
+    why = (f"split brain: site {idle} runs {listing}, though {last.site} is the active site "
+           f"({last.reason})")
+    if transition is Transition.NONE:
+        found.warn("split-brain", f"{why}; this run fences {idle}: scales it to 0 first")
+    elif copying:
+        assert copy is not None
+        ns = snapshots[idle].namespace
+        names = " ".join(f"{ref.kind.value.lower()}/{ref.name}" for ref, _ in running)
+        found.error("split-brain", (
+            f"{why}. The data copy {copy.direction} would overwrite the claims these pods use, "
+            f"and drstack never copies under running pods. Decide whose data is current. If "
+            f"{last.site}'s: stop them (kubectl -n {ns} scale {names} --replicas=0, on "
+            f"{idle}), wait until their pods are gone, and run again. If {idle}'s (it served "
+            f"since): do not copy (pulumi config set -s {config.stack} "
+            f"drstack:{'reverseMigratePvcData' if active is Site.SOURCE else 'migratePvcData'}"
+            f" false) and run again"))
+    else:
+        found.warn("split-brain", f"{why}; this {transition} keeps them and scales "
+                   f"{active.other} to 0 (no data is copied)")
 
 
 def _pvc_pairs(config: StackConfig, snapshots: dict[Site, SiteSnapshot],

@@ -9,6 +9,9 @@ from drstack import annotation_keys
 from drstack.errors import DrstackError
 from drstack.model import Site, Strategy, WorkloadRef
 
+# The run id prefix of a run that switches nothing but moves counts (Plan.transition_id).
+REALIGN = "realign"
+
 
 class Transition(enum.StrEnum):
     """What a run does: switch to the other site (cutover, failback), or nothing (``NONE``, the one
@@ -175,9 +178,18 @@ class Plan:
 
     @property
     def transition_id(self) -> str:
-        """Names this switch in the dynamic resources' inputs; equal across re-runs of it."""
-        return (f"{self.transition}#{self.ledger.generation}" if self.switching
-                else Transition.NONE.value)
+        """Names this run in the dynamic resources' inputs; equal across re-runs of it.
+
+        A switch is ``cutover#N``/``failback#N``. A run that switches nothing but still moves
+        counts (going back after a failed switch, fencing, restoring a workload scaled to 0) is
+        ``realign#N``: its lease, drain and readiness gates run as in a switch, so the site
+        coming up never starts before the other one's pods are gone. Only a run that changes no
+        count is ``none``, and its gates stay still."""
+        if self.switching:
+            return f"{self.transition}#{self.ledger.generation}"
+        if self.changes_counts:
+            return f"{REALIGN}#{self.ledger.generation}"
+        return Transition.NONE.value
 
     def touches(self, site: Site) -> bool:
         return site not in self.untouched_sites

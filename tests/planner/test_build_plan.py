@@ -499,8 +499,12 @@ def test_old_site_unreachable_switches_without_touching_it(led):
     assert plan.copy.pairs == () and "unreachable" in plan.copy.skipped_because
     assert plan.ledger.generation == (5 if led else 1)
     assert plan.ledger.transition == "cutover"
-    [warning] = [w for w in plan.warnings if "NOT" in w]
+    [warning] = [w for w in plan.warnings if "NOT touched" in w]
     assert "source" in warning and "oldSiteUnreachable" in warning and "fence" in warning
+    # migratePvcData is on: the operator is told that source's data since it served is lost.
+    [data] = [w for w in plan.warnings if "NOT copied" in w]
+    assert "the data source wrote since it became active" in data
+    assert "dr will serve the data it had when source took over" in data
 
 
 def test_old_site_unreachable_needs_an_original_from_the_reachable_site():
@@ -618,3 +622,104 @@ def test_a_missing_namespace_is_one_finding_not_one_per_workload_or_override():
                              snap(DR, namespace_exists=False)))
     [problem] = error.problems
     assert "namespace 'shop-dr' does not exist on site dr" in problem
+
+
+# --- split brain, re-runs and going back (issue 12: 1 and 3b) ----------------------------------
+
+
+LEASE_TAKEN = "2026-11-27T09:00:00+00:00"
+
+
+def failback_with_data(*, source_db: int = 0, lease=None, copied=None):
+    """DR serves (generation 4) with db's claim data-db-0; a failback copies it back."""
+    led = dataclasses.replace(ledger(DR, 4), lease=lease)
+    return snaps(
+        snap(SOURCE, wl("StatefulSet/db", source_db, "1", templates=("data",)),
+             pvcs=(pvc("data-db-0"),), led=dataclasses.replace(led, copied=copied)),
+        snap(DR, wl("StatefulSet/db", 1, templates=("data",)), pvcs=(pvc("data-db-0"),),
+             led=led))
+
+
+def failback_lease(acquired_at: str = LEASE_TAKEN):
+    from drstack.model import Lease
+
+    return Lease("source", acquired_at, "failback#5", DR)
+
+
+def copy_record(lease_acquired_at: str = LEASE_TAKEN):
+    from drstack.model import CopyRecord
+
+    return CopyRecord("failback#5", DR, lease_acquired_at, "2026-11-27T09:05:00Z")
+
+
+def test_a_copy_into_a_site_that_runs_the_workloads_stops_the_preview_naming_them():
+    # Someone started db on source by hand after the cutover: the ledger says dr is active.
+    error = plan_error(config(SOURCE, reverse=True), failback_with_data(source_db=1))
+
+    [problem] = error.problems
+    assert "split brain: site source runs StatefulSet/db (1 replica)" in problem
+    assert "though dr is the active site (ledger generation 4)" in problem
+    assert "never copies under running pods" in problem
+    assert "kubectl -n shop-source scale statefulset/db --replicas=0" in problem
+    assert "pulumi config set -s source drstack:reverseMigratePvcData false" in problem
+
+
+def test_split_brain_without_a_copy_is_said_plainly_and_the_switch_goes_on():
+    plan = plan_for(config(SOURCE), failback_with_data(source_db=1))
+
+    [warning] = [w for w in plan.warnings if "split brain" in w]
+    assert "site source runs StatefulSet/db (1 replica)" in warning
+    assert "this failback keeps them and scales dr to 0" in warning
+
+
+def test_a_returned_passive_site_is_called_split_brain_and_fenced():
+    snapshots = snaps(snap(SOURCE, wl("web", 3), led=ledger(SOURCE, 4)),
+                      snap(DR, wl("web", 3), led=ledger(DR, 5)))
+    plan = plan_for(config(DR), snapshots)
+
+    assert plan.fencing and plan.transition_id == "realign#5"
+    [warning] = [w for w in plan.warnings if "split brain" in w]
+    assert "site source runs Deployment/web (3 replicas)" in warning
+    assert "fences source: scales it to 0 first" in warning
+
+
+def test_a_re_run_of_a_switch_whose_copy_finished_under_its_lease_does_not_copy_again():
+    # The failback copied, scaled source up, then failed at readiness: source runs db now,
+    # under the failback's own lease, and the copy is recorded under that same lease.
+    lease = failback_lease()
+    plan = plan_for(config(SOURCE, reverse=True),
+                    failback_with_data(source_db=1, lease=lease, copied=copy_record()))
+
+    assert plan.transition_id == "failback#5"
+    assert plan.copy is not None and plan.copy.pairs == ()
+    assert "by an earlier run of this switch (failback#5)" in plan.copy.skipped_because
+    assert "source may have written since" in plan.copy.skipped_because
+    assert not [w for w in plan.warnings if "split brain" in w]  # its own pods
+
+
+def test_a_copy_recorded_under_an_earlier_taking_of_the_lease_is_stale():
+    # After the failed failback, the operator went back to dr (breaking the lease: dr served
+    # and wrote again), then tried the failback once more: a new lease, so copy again.
+    plan = plan_for(config(SOURCE, reverse=True),
+                    failback_with_data(lease=failback_lease("2026-11-27T10:00:00+00:00"),
+                                       copied=copy_record()))
+
+    assert plan.copy is not None and plan.copy.pairs == (PvcPair("data-db-0", "data-db-0"),)
+
+
+def test_a_steady_run_that_moves_counts_is_named_so_its_gates_run():
+    # The failback failed after scaling dr to 0: going back to dr (steady state for the dr
+    # stack) scales dr up again, and its gates must run as in a switch.
+    snapshots = snaps(snap(SOURCE, wl("web", 0, "3"), led=ledger(DR, 4)),
+                      snap(DR, wl("web", 0, "3"), led=ledger(DR, 4)))
+    plan = plan_for(config(DR), snapshots)
+
+    assert plan.transition is Transition.NONE
+    assert counts(plan) == {"web": (0, 3)}
+    assert plan.transition_id == "realign#4"
+    assert [str(s) for s in plan.steps] == ["scale-down source", "drain source", "scale-up dr",
+                                           "ready dr"]
+    # Nothing to move: the gates stay still.
+    quiet = snaps(snap(SOURCE, wl("web", 0, "3"), led=ledger(DR, 4)),
+                  snap(DR, wl("web", 3), led=ledger(DR, 4)))
+    assert plan_for(config(DR), quiet).transition_id == "none"
