@@ -12,6 +12,7 @@ from drstack.program.site import SiteSwitch
 from drstack.providers.drain_gate import DrainGate, DrainSpec, DrainWorkload
 from drstack.providers.pvc_migration import MigrationSpec, PvcMigration
 from drstack.providers.readiness_gate import ReadinessGate, ReadinessSpec, ReadyWorkload
+from drstack.providers.recovery import Recovery
 from drstack.providers.switch_lease import LeaseSpec, SwitchLease
 
 
@@ -32,36 +33,51 @@ def declare_switch(config: StackConfig, plan: Plan,
     # Each step depends on the resources of the step before it: that is the switch's order.
     # The lease comes first; the ledger, last, releases it.
     previous: Sequence[pulumi.Resource] = [lease]
+    recovery = _recovery(config, plan)
     for step in plan.steps:
         site = sites[step.site]
         if step.phase in (Phase.SCALE_DOWN, Phase.SCALE_UP):
-            previous = site.scale(plan.workloads, previous)
+            previous = site.scale(plan.workloads, previous, recovery)
         elif step.phase is Phase.DRAIN:
-            previous = [_drain_gate(config, plan, snapshots, site, previous)]
+            previous = [_drain_gate(config, plan, snapshots, site, previous, recovery)]
         elif step.phase is Phase.COPY:
-            previous = [_copy(config, plan, site, previous)]
+            previous = [_copy(config, plan, site, previous, recovery)]
         elif step.phase is Phase.READY:
-            previous = [_readiness_gate(config, plan, site, previous)]
+            previous = [_readiness_gate(config, plan, site, previous, recovery)]
     # Written last: a failure anywhere above leaves the ledger as it was, so re-running the same
     # command re-plans the same switch.
     return [site.write_ledger(plan.ledger, previous) for site in sites.values()]
 
 
+def _recovery(config: StackConfig, plan: Plan) -> Recovery | None:
+    """The ways out that a failed step of this run names; None when nothing moves."""
+    if plan.transition_id == Transition.NONE.value:
+        return None
+    passive = plan.passive_site
+    # The stack that makes the other site active: by the shipped convention, named after it.
+    other = (passive.value if config.stack == plan.active_site.value
+             else f"<the stack that makes {passive} active>")
+    return Recovery(stack=config.stack, other_stack=other, from_site=passive,
+                    to_site=plan.active_site, strategy=plan.strategy.value,
+                    transition=plan.transition_id)
+
+
 def _drain_gate(config: StackConfig, plan: Plan, snapshots: dict[Site, SiteSnapshot],
-                site: SiteSwitch, after: Sequence[pulumi.Resource]) -> DrainGate:
+                site: SiteSwitch, after: Sequence[pulumi.Resource],
+                recovery: Recovery | None) -> DrainGate:
     name = site.site
     claims = sorted(p.on(name) for p in plan.copy.pairs) if plan.copy else []
     spec = DrainSpec(
         site=name, namespace=site.config.namespace, transition=plan.transition_id,
         workloads=tuple(DrainWorkload(w.ref.kind.value, w.ref.name, w.pod_labels)
                         for w in snapshots[name].workloads),
-        claims=tuple(claims), timeout_seconds=config.drain_timeout)
+        claims=tuple(claims), timeout_seconds=config.drain_timeout, recovery=recovery)
     return DrainGate(f"{name}-drain", spec,
                      opts=pulumi.ResourceOptions(parent=site, depends_on=list(after)))
 
 
 def _copy(config: StackConfig, plan: Plan, site: SiteSwitch,
-          after: Sequence[pulumi.Resource]) -> PvcMigration:
+          after: Sequence[pulumi.Resource], recovery: Recovery | None) -> PvcMigration:
     assert plan.copy is not None
     pairs = plan.copy.pairs
     spec = MigrationSpec(
@@ -69,18 +85,20 @@ def _copy(config: StackConfig, plan: Plan, site: SiteSwitch,
         # Nothing to copy (steady state, or the old site lost): inert, as in steady state.
         transition=plan.transition_id if pairs else Transition.NONE, pairs=pairs,
         flags=config.pv_migrate_flags, concurrency=config.migration_concurrency,
-        timeout_seconds=config.migration_timeout, pv_migrate_path=config.pv_migrate_path)
+        timeout_seconds=config.migration_timeout, pv_migrate_path=config.pv_migrate_path,
+        recovery=recovery)
     return PvcMigration(f"pvc-copy-into-{plan.copy.to_site}", spec,
                         opts=pulumi.ResourceOptions(parent=site, depends_on=list(after)))
 
 
 def _readiness_gate(config: StackConfig, plan: Plan, site: SiteSwitch,
-                    after: Sequence[pulumi.Resource]) -> ReadinessGate:
+                    after: Sequence[pulumi.Resource],
+                    recovery: Recovery | None) -> ReadinessGate:
     name = site.site
     spec = ReadinessSpec(
         site=name, namespace=site.config.namespace, transition=plan.transition_id,
         workloads=tuple(ReadyWorkload(w.ref.kind.value, w.ref.name, w.desired(name))
                         for w in plan.workloads),
-        timeout_seconds=config.readiness_timeout)
+        timeout_seconds=config.readiness_timeout, recovery=recovery)
     return ReadinessGate(f"{name}-ready", spec,
                          opts=pulumi.ResourceOptions(parent=site, depends_on=list(after)))

@@ -19,6 +19,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaPatchArgs
 from drstack import annotation_keys
 from drstack.model import Site, SiteConfig
 from drstack.planner import LedgerRecord, WorkloadPlan
+from drstack.providers.recovery import Recovery
 from drstack.providers.site_scale import ScaleSpec, SiteScale
 
 # The ledger's NamespacePatch: a stable field manager, and forced (the lease is written by
@@ -74,14 +75,15 @@ class SiteSwitch(pulumi.ComponentResource):
                                       provider=self.provider if kubernetes else None,
                                       depends_on=list(depends_on))
 
-    def scale(self, workloads: Sequence[WorkloadPlan],
-              depends_on: Sequence[pulumi.Resource]) -> list[pulumi.CustomResource]:
+    def scale(self, workloads: Sequence[WorkloadPlan], depends_on: Sequence[pulumi.Resource],
+              recovery: Recovery | None = None) -> list[pulumi.CustomResource]:
         """Set every workload to its desired count and record its original count: one
         SiteScale for the whole site (drstack/providers/site_scale.py says why)."""
         spec = ScaleSpec(
             site=self.site, namespace=self.config.namespace,
             replicas=tuple(sorted((str(w.ref), w.desired(self.site)) for w in workloads)),
-            originals=tuple(sorted((str(w.ref), str(w.original)) for w in workloads)))
+            originals=tuple(sorted((str(w.ref), str(w.original)) for w in workloads)),
+            recovery=recovery)
         scale = SiteScale(f"{self.site}-scale", spec, opts=self.child_opts(depends_on))
         self.scales.append(scale)
         return [scale]

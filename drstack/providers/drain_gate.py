@@ -21,6 +21,7 @@ from drstack.errors import ClusterError
 from drstack.model import Site
 from drstack.providers.inputs import Inputs, workload_entry
 from drstack.providers.reading import Clock, Collection, api_client, watch_until
+from drstack.providers.recovery import Recovery, recovery_of, recovery_props
 from drstack.providers.step import SwitchStepProvider
 
 # A pod in one of these phases has stopped all its containers (its volumes are unmounted);
@@ -56,6 +57,8 @@ class DrainSpec:
     workloads: tuple[DrainWorkload, ...]
     claims: tuple[str, ...]
     timeout_seconds: float
+    # The ways out a timeout names (None in inputs saved by an older drstack).
+    recovery: Recovery | None = None
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
@@ -86,6 +89,7 @@ class DrainSpec:
             workloads=tuple(workloads),
             claims=claims,
             timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
+            recovery=recovery_of(props),
         )
         return spec, inputs
 
@@ -99,6 +103,7 @@ class DrainSpec:
                           for w in self.workloads],
             "claims": list(self.claims),
             "timeoutSeconds": self.timeout_seconds,
+            **recovery_props(self.recovery),
         }
 
 
@@ -174,6 +179,7 @@ class DrainGateProvider(SwitchStepProvider[DrainSpec]):
     """The drain gate's provider: waits for the old site's pods to go, during a switch only."""
 
     id_prefix, resource = "drain", "DrainGate"
+    step = "drain"
 
     def parse(self, props: Mapping[str, Any]) -> tuple[DrainSpec, Inputs]:
         return DrainSpec.from_props(props)
@@ -201,8 +207,8 @@ def _timeout_message(spec: DrainSpec, blocking: list[BlockingPod]) -> str:
         f"{spec.namespace} on the {spec.site} site after {spec.timeout_seconds:g}s; no PVC "
         f"data was copied and the new site was not scaled up:\n{lines}\n"
         "A pod stuck Terminating usually waits on a finalizer or an unreachable node; check "
-        f"`kubectl -n {spec.namespace} describe pod NAME`, then run `pulumi up` again "
-        "(or raise drstack:drainTimeout)."
+        f"`kubectl -n {spec.namespace} describe pod NAME`; raise drstack:drainTimeout if they "
+        "are only slow."
     )
 
 

@@ -29,6 +29,7 @@ from drstack.planner import PvcPair
 from drstack.providers.drain_gate import BlockingPod, DrainSpec, blocking_pods
 from drstack.providers.inputs import Inputs
 from drstack.providers.reading import api_client, list_items
+from drstack.providers.recovery import Recovery, recovery_of, recovery_props
 from drstack.providers.step import SwitchStepProvider, is_switch
 from drstack.pvmigrate import (
     Endpoint,
@@ -56,6 +57,8 @@ class MigrationSpec:
     concurrency: int
     timeout_seconds: float
     pv_migrate_path: str
+    # The ways out a failed copy names (None in inputs saved by an older drstack).
+    recovery: Recovery | None = None
 
     @property
     def direction(self) -> str:
@@ -85,6 +88,7 @@ class MigrationSpec:
             concurrency=inputs.integer("concurrency", minimum=1),
             timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
             pv_migrate_path=inputs.text("pvMigratePath"),
+            recovery=recovery_of(props),
         )
         return spec, inputs
 
@@ -99,6 +103,7 @@ class MigrationSpec:
             "concurrency": self.concurrency,
             "timeoutSeconds": self.timeout_seconds,
             "pvMigratePath": self.pv_migrate_path,
+            **recovery_props(self.recovery),
         }
 
 
@@ -159,6 +164,7 @@ class PvcMigrationProvider(SwitchStepProvider[MigrationSpec]):
     during a switch."""
 
     id_prefix, resource = "pvc", "PvcMigration"
+    step = "copy"
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         spec, inputs = MigrationSpec.from_props(news)

@@ -20,6 +20,7 @@ from drstack.errors import ClusterError
 from drstack.model import Kind, Site
 from drstack.providers.inputs import Inputs, as_int, workload_entry
 from drstack.providers.reading import Clock, Collection, api_client, list_items, watch_until
+from drstack.providers.recovery import Recovery, recovery_of, recovery_props
 from drstack.providers.step import SwitchStepProvider
 
 
@@ -45,6 +46,8 @@ class ReadinessSpec:
     transition: str
     workloads: tuple[ReadyWorkload, ...]
     timeout_seconds: float
+    # The ways out a timeout names (None in inputs saved by an older drstack).
+    recovery: Recovery | None = None
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> tuple[ReadinessSpec, Inputs]:
@@ -71,6 +74,7 @@ class ReadinessSpec:
             transition=transition,
             workloads=tuple(workloads),
             timeout_seconds=inputs.positive_seconds("timeoutSeconds"),
+            recovery=recovery_of(props),
         )
         return spec, inputs
 
@@ -83,6 +87,7 @@ class ReadinessSpec:
             "workloads": [{"kind": w.kind, "name": w.name, "replicas": w.replicas}
                           for w in self.workloads],
             "timeoutSeconds": self.timeout_seconds,
+            **recovery_props(self.recovery),
         }
 
 
@@ -160,6 +165,7 @@ class ReadinessGateProvider(SwitchStepProvider[ReadinessSpec]):
     switch only."""
 
     id_prefix, resource = "ready", "ReadinessGate"
+    step = "ready"
 
     def parse(self, props: Mapping[str, Any]) -> tuple[ReadinessSpec, Inputs]:
         return ReadinessSpec.from_props(props)
@@ -282,9 +288,8 @@ def _timeout_message(spec: ReadinessSpec, pending: list[Rollout], events: dict[s
         f"readiness gate ({spec.transition}): {len(pending)} of {len(spec.workloads)} "
         f"workload(s) in namespace {spec.namespace} on the {spec.site} site not ready after "
         f"{spec.timeout_seconds:g}s:\n{table}{note}\n"
-        "The new site was scaled up but is not serving as expected; fix the cause shown "
-        "(image, scheduling, probes, quota) and run `pulumi up` again, which re-checks; "
-        "raise drstack:readinessTimeout if it is only slow."
+        "Fix the cause shown (image, scheduling, probes, quota); raise drstack:readinessTimeout "
+        "if it is only slow."
     )
 
 

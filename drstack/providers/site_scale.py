@@ -36,6 +36,12 @@ from drstack.errors import ClusterError
 from drstack.model import Kind, Site, WorkloadRef
 from drstack.providers.inputs import Inputs, as_int, is_unknown
 from drstack.providers.reading import api_client, list_items
+from drstack.providers.recovery import (
+    Recovery,
+    recovery_of,
+    recovery_props,
+    with_ways_out,
+)
 from drstack.providers.step import SwitchStepProvider
 
 # PATCHes in flight at once: enough to hide the round trip, few enough for one API server's
@@ -44,7 +50,7 @@ PARALLEL = 16
 # How long a refresh tries a site before calling it unreachable: the engine waits for it.
 READ_DEADLINE = 10.0
 APPLY_DEADLINE = 60.0
-_INPUTS = ("site", "namespace", "replicas", "originals")
+_INPUTS = ("site", "namespace", "replicas", "originals", "recovery")
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class ScaleSpec:
     namespace: str
     replicas: tuple[tuple[str, int], ...]  # ("Kind/name", count), sorted
     originals: tuple[tuple[str, str], ...]  # ("Kind/name", annotation value), sorted
+    # The ways out a failure names, during a switch; None in steady state.
+    recovery: Recovery | None = None
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> tuple[ScaleSpec, Inputs]:
@@ -74,13 +82,14 @@ class ScaleSpec:
             except ValueError as exc:
                 inputs.fail(f"replicas.{key}", str(exc))
         spec = cls(site, namespace, tuple(sorted((k, v or 0) for k, v in replicas.items())),
-                   tuple(sorted(originals.items())))
+                   tuple(sorted(originals.items())), recovery_of(props))
         return spec, inputs
 
     def to_props(self) -> dict[str, Any]:
         """The spec as the resource's inputs: what ``from_props`` reads back."""
         return {"site": self.site.value, "namespace": self.namespace,
-                "replicas": dict(self.replicas), "originals": dict(self.originals)}
+                "replicas": dict(self.replicas), "originals": dict(self.originals),
+                **recovery_props(self.recovery)}
 
     def differing(self, live: Mapping[str, Any]) -> list[str]:
         """The workloads whose count or original record differs from ``live`` (props)."""
@@ -203,12 +212,16 @@ class SiteScaleProvider(SwitchStepProvider[ScaleSpec]):
                 with ThreadPoolExecutor(min(PARALLEL, len(keys))) as pool:
                     failures = [f for f in pool.map(one, keys) if f is not None]
         if failures:
-            raise ScaleFailed(
+            failed = ScaleFailed(
                 f"site {spec.site}, namespace {spec.namespace}: {len(failures)} of {len(keys)} "
                 "workload(s) could not be set (the others were):\n"
                 + "\n".join(f"  - {f}" for f in sorted(failures))
-                + "\nNothing after this step ran. Fix the cause, then run the same `pulumi up` "
-                  "again: it applies only what still differs.")
+                + "\nNothing after this step ran; running this switch again applies only what "
+                  "still differs.")
+            step = ("scale-up" if spec.recovery is not None and spec.site is spec.recovery.to_site
+                    else "scale-down")
+            with_ways_out(failed, spec.recovery, step)
+            raise failed
         return {**{k: props[k] for k in props if k != "__provider"}, **spec.to_props(),
                 "applied": sorted(keys), "applySeconds": round(time.monotonic() - started, 3)}
 

@@ -24,9 +24,11 @@ from pulumi.dynamic import (
 
 from drstack.config import NAMESPACE, ConfigError, load_site_config
 from drstack.config.load import SITE_KEY_PREFIX
+from drstack.errors import DrstackError
 from drstack.model import Site, SiteConfig
 from drstack.planner import Transition
 from drstack.providers.inputs import Inputs, is_unknown
+from drstack.providers.recovery import recovery_of, with_ways_out
 
 SKIPPED = "skipped: no switch"
 # Site connection keys: the only config a provider keeps (short name, without "drstack:").
@@ -63,6 +65,8 @@ class SwitchStepProvider(ResourceProvider, Generic[SpecT]):
 
     id_prefix = "step"
     resource = "SwitchStep"
+    # The plan's name of this step (drstack.planner.Phase), for the ways out of its failure.
+    step = "step"
     # The pickled provider carries no secret (configure() runs only in the host, after unpickling),
     # so Pulumi need not mark the whole __provider input secret.
     serialize_as_secret_always = False
@@ -134,4 +138,9 @@ class SwitchStepProvider(ResourceProvider, Generic[SpecT]):
             return {**props, "result": SKIPPED}
         spec, inputs = self.parse(props)
         inputs.raise_if_failed(self.resource)
-        return self.work(spec, props)
+        try:
+            return self.work(spec, props)
+        except DrstackError as failure:
+            # What state the application is in now, and the two ways out.
+            with_ways_out(failure, recovery_of(props), self.step)
+            raise

@@ -71,6 +71,7 @@ class SwitchLeaseProvider(SwitchStepProvider[LeaseSpec]):
     switch only."""
 
     id_prefix, resource = "lease", "SwitchLease"
+    step = "lease"
 
     def parse(self, props: Mapping[str, Any]) -> tuple[LeaseSpec, Inputs]:
         return LeaseSpec.from_props(props)

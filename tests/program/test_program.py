@@ -362,3 +362,15 @@ def test_going_back_after_a_failed_failback_restores_dr_from_the_recorded_origin
     again = run_program(config, stack="source")
     assert again.outputs["transition"] == "failback"
     assert replicas_of(again, "source", "Deployment/web") == 5
+
+
+def test_each_step_of_a_switch_carries_the_ways_out_and_a_steady_run_none(after_cutover):
+    run = run_program(after_cutover, stack="source")
+
+    expected = {"stack": "source", "otherStack": "dr", "fromSite": "dr", "toSite": "source",
+                "strategy": "cold", "transition": "failback#5"}
+    for name in ("dr-scale", "dr-drain", "source-scale", "source-ready"):
+        assert run.named(name).inputs["recovery"] == expected, name
+    steady = run_program(after_cutover, stack="dr")
+    for name in ("source-scale", "dr-scale", "source-drain", "dr-ready"):
+        assert "recovery" not in steady.named(name).inputs, name

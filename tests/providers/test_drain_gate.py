@@ -8,6 +8,7 @@ import dill
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
+from drstack.model import Site
 from drstack.providers import (
     SKIPPED,
     DrainGateProvider,
@@ -17,6 +18,7 @@ from drstack.providers import (
 )
 from drstack.providers import reading as reading_module
 from drstack.providers.reading import WatchRefused
+from drstack.providers.recovery import Recovery
 from drstack.testing.fakekube import FakeKubeServer, RequestRecord, objects
 from tests.providers.sites import SOURCE_NS, Sites, configured
 
@@ -286,3 +288,24 @@ def test_inputs_saved_by_a_polling_drstack_still_read(sites: Sites) -> None:
     provider = configured(DrainGateProvider, sites.config)
     assert provider.check(saved, saved).failures == []
     assert provider.update("id", saved, saved).outs["result"] == "drained"
+
+
+def test_a_timeout_in_a_switch_says_the_state_of_the_app_and_the_two_ways_out(
+        sites: Sites) -> None:
+    put_pods(sites)
+    recovery = Recovery(stack="dr", other_stack="source", from_site=Site.SOURCE,
+                        to_site=Site.DR, strategy="cold", transition="cutover#5")
+    provider = configured(DrainGateProvider, sites.config)
+
+    with pytest.raises(DrainTimeout) as caught:
+        provider.create(props(timeoutSeconds=0.3, transition="cutover#5",
+                              recovery=recovery.to_props()))
+
+    text = str(caught.value)
+    assert "3 pod(s) still in namespace shop on the source site" in text  # the cause first
+    assert ("Now: source is scaled to 0 but some of its pods are still stopping, and dr has "
+            "not started: the application is down on both sites") in text
+    assert 'pulumi up -s dr -m "cutover to dr, again"' in text
+    assert ('pulumi up -s source -c drstack:breakLease=true -m "back to source after a failed '
+            'cutover"') in text
+    assert "pulumi config set -s source drstack:breakLease false" in text

@@ -109,7 +109,7 @@ def test_a_workload_the_cluster_refuses_is_named_and_the_others_are_still_set(ap
     message = str(failed.value)
     assert "1 of 3 workload(s) could not be set" in message
     assert "Deployment/api: HTTP 403" in message
-    assert "run the same `pulumi up`" in message
+    assert "running this switch again applies only what still differs" in message
     assert live(app, "Deployment", "web") == (3, "3")  # the others were set
     assert live(app, "StatefulSet", "db") == (1, "1")
 
