@@ -102,6 +102,11 @@ class E2eApp:
             "PATCH", f"/apis/apps/v1/namespaces/{ns}/{PLURAL[kind]}/{name}/scale",
             {"spec": {"replicas": replicas}}, content_type="application/merge-patch+json")
 
+    def patch_pod(self, site: Site, name: str, patch: dict[str, Any]) -> None:
+        ns = self.namespaces[site]
+        self.clusters[site].request("PATCH", f"/api/v1/namespaces/{ns}/pods/{name}", patch,
+                                    content_type="application/merge-patch+json")
+
     def set_schedulable(self, site: Site, schedulable: bool) -> None:
         """Cordon (or uncordon) every node of a site: new pods there stay Pending."""
         cluster = self.clusters[site]
@@ -154,3 +159,58 @@ def descendants(pid: int) -> list[int]:
             found.append(child)
             queue.append(child)
     return found
+
+
+class BothSitesWatch:
+    """Watches the demo application's pods on both sites while a command runs, and records
+    every moment when both sites had some: the cold order forbids it."""
+
+    def __init__(self, app: E2eApp) -> None:
+        import threading
+
+        self.app = app
+        self.overlaps: list[dict[str, list[str]]] = []
+        self._pods: dict[Site, set[str]] = {site: set() for site in Site}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._watch, args=(site,), daemon=True)
+                         for site in Site]
+        self._ready = threading.Barrier(3)
+
+    def __enter__(self) -> BothSitesWatch:
+        for thread in self._threads:
+            thread.start()
+        self._ready.wait(timeout=30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+
+    def _watch(self, site: Site) -> None:
+        from kubernetes import client, config, watch
+
+        api = client.CoreV1Api(config.new_client_from_config(
+            str(self.app.clusters[site].kubeconfig)))
+        namespace = self.app.namespaces[site]
+        listing = api.list_namespaced_pod(namespace)
+        with self._lock:
+            self._pods[site] = {p.metadata.name for p in listing.items}
+        version = listing.metadata.resource_version
+        self._ready.wait(timeout=30)
+        while not self._stop.is_set():
+            stream = watch.Watch()
+            for event in stream.stream(api.list_namespaced_pod, namespace, timeout_seconds=1,
+                                       resource_version=version):
+                pod = event["object"]
+                version = pod.metadata.resource_version
+                with self._lock:
+                    if event["type"] == "DELETED":
+                        self._pods[site].discard(pod.metadata.name)
+                    else:
+                        self._pods[site].add(pod.metadata.name)
+                    if all(self._pods.values()):
+                        self.overlaps.append({s.value: sorted(p) for s, p in self._pods.items()})
+                if self._stop.is_set():
+                    stream.stop()

@@ -2,7 +2,8 @@
 tools/README.md). It copies nothing. It answers ``--version`` like pv-migrate 3.6.1, and for a
 copy it records its argv and what it saw on the real clusters at that moment: the pods on
 each side that mount the claim it was asked to copy, with their phases. So a test can check,
-on real API servers, that no pod used either claim while the copy ran.
+on real API servers, that no pod used either claim while the copy ran. A test can also make
+the next copy fail (``fail_next_copy``).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 RECORD = "pv-migrate-calls.jsonl"
+FAIL_NEXT = "fail-next"  # while this file is there, the next copy fails (and removes it)
 
 _SCRIPT = r'''#!{python}
-import json, sys, time
+import json, pathlib, sys, time
 from kubernetes import client, config
 
 args = sys.argv[1:]
@@ -40,6 +42,13 @@ def pods_mounting(kubeconfig, context, namespace, claim):
     return found
 
 
+fail = pathlib.Path({fail!r})
+if fail.exists():  # the test asked the next copy to fail
+    fail.unlink()
+    print(json.dumps({{"level": "ERROR", "msg": "fake pv-migrate: failing as asked"}}),
+          file=sys.stderr)
+    sys.exit(1)
+
 seen = {{
     "source": pods_mounting(flag("-k"), flag("-c"), flag("-n"), flag("--source")),
     "dest": pods_mounting(flag("-K"), flag("-C"), flag("-N"), flag("--dest")),
@@ -54,9 +63,14 @@ sys.exit(0)
 def write_observing_pv_migrate(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "pv-migrate"
-    path.write_text(_SCRIPT.format(python=sys.executable, record=str(folder / RECORD)))
+    path.write_text(_SCRIPT.format(python=sys.executable, record=str(folder / RECORD),
+                                   fail=str(folder / FAIL_NEXT)))
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
     return path
+
+
+def fail_next_copy(folder: Path) -> None:
+    (folder / FAIL_NEXT).write_text("")
 
 
 def calls(folder: Path) -> list[dict[str, Any]]:
