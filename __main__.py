@@ -1,21 +1,14 @@
 """drstack: switch an application between its source and DR clusters.
 
-`pulumi preview -s dr` shows a cutover, `pulumi up -s source` performs a failback.
+`pulumi preview -s dr` shows a cutover, `pulumi up -s source` performs a failback. The whole
+switch is one component, DrSwitch (drstack/program/dr_switch.py): read the stack config and
+both sites, plan, declare. A program of your own can use it the same way (examples/traffic/).
 """
 
-from drstack.program import (
-    declare_switch,
-    export_plan,
-    fail_cleanly,
-    plan_switch,
-    read_snapshots,
-    read_stack_config,
-)
+import pulumi
 
-with fail_cleanly():
-    config = read_stack_config()
-    snapshots = read_snapshots(config)
-    plan = plan_switch(config, snapshots)
+from drstack.program import DrSwitch
 
-ledgers = declare_switch(config, plan, snapshots)
-export_plan(config, plan, ledgers)
+switch = DrSwitch("switch")
+for key, value in switch.outputs.items():
+    pulumi.export(key, value)

@@ -11,3 +11,13 @@ By concept:
 - ``program``: the Pulumi resources that declare a plan.
 - ``testing``: fakes and harnesses for the tests and the bench; never used in a switch.
 """
+
+
+def __getattr__(name: str) -> object:
+    # ``drstack.DrSwitch`` for user programs, loaded only when asked for: importing the pure
+    # planner must not load pulumi (tests/planner/test_purity.py).
+    if name == "DrSwitch":
+        from drstack.program.dr_switch import DrSwitch
+
+        return DrSwitch
+    raise AttributeError(f"module 'drstack' has no attribute {name!r}")

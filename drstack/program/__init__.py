@@ -1,74 +1,14 @@
-"""The Pulumi program: read both sites, plan the switch, declare it.
+"""The Pulumi program: read both sites, plan the switch, declare it, as one component.
 
-``__main__.py`` at the project root calls these in order.
+``__main__.py`` at the project root is the simplest user of ``DrSwitch``; a program of your
+own can use it the same way and move traffic once ``switch.ready`` resolves.
 """
 
-from __future__ import annotations
-
-import contextlib
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
-
-import pulumi
-
-from drstack.config.kubeconfig import SiteAddress, site_address
-from drstack.errors import DrstackError
-from drstack.model import Site, SiteSnapshot, StackConfig
-from drstack.planner import Plan, PlanError
-from drstack.preflight import preflight
-from drstack.program.declare import declare_switch
-from drstack.program.report import plan_outputs, plan_table
+from drstack.program.declare import Declared, declare_switch
+from drstack.program.dr_switch import DrSwitch
+from drstack.program.run import fail_cleanly, ledger_status, plan_switch
 from drstack.program.snapshots import read_snapshots
 from drstack.program.stack_config import read_stack_config
 
-__all__ = ["declare_switch", "export_plan", "fail_cleanly", "plan_switch", "read_snapshots",
-           "read_stack_config"]
-
-
-@contextlib.contextmanager
-def fail_cleanly() -> Iterator[None]:
-    """Turn drstack's own errors into a clean Pulumi error: the message, no traceback."""
-    try:
-        yield
-    except DrstackError as exc:
-        raise pulumi.RunError(str(exc)) from None
-
-
-def plan_switch(config: StackConfig, snapshots: dict[Site, SiteSnapshot]) -> Plan:
-    """Run the pre-flight (every finding at once) and show the plan in the preview."""
-    now = datetime.now(UTC).replace(microsecond=0).isoformat()
-    checked = preflight(config, snapshots, now=now)
-    if checked.plan is None:
-        raise PlanError([finding.message for finding in checked.errors])
-    pulumi.log.info(plan_table(checked.plan, site_addresses(config), stack=config.stack))
-    for warning in checked.plan.warnings:
-        pulumi.log.warn(warning)
-    return checked.plan
-
-
-def export_plan(config: StackConfig, plan: Plan,
-                ledgers: Sequence[pulumi.CustomResource]) -> None:
-    """Export the plan as the stack's outputs (``pulumi stack output``): the audit record of the
-    run, with ``ledgerStatus`` saying whether its ``ledger`` is planned, written or unchanged."""
-    for key, value in plan_outputs(plan, site_addresses(config)).items():
-        pulumi.export(key, value)
-    pulumi.export("ledgerStatus", ledger_status(plan, ledgers))
-
-
-def ledger_status(plan: Plan, ledgers: Sequence[pulumi.CustomResource]) -> pulumi.Input[str]:
-    """``planned`` in a preview that would write a new ledger: nothing has happened yet, and its
-    switched-at is the preview's time, not the switch's. ``written`` in an update that wrote
-    one, ``unchanged`` when the run keeps the ledger as the last switch wrote it.
-
-    In an update the value waits for the ledger writes: when the update fails before them, the
-    engine keeps the outputs of the last successful update instead of recording this run's.
-    """
-    if pulumi.runtime.is_dry_run():
-        return "planned" if plan.writes_ledger else "unchanged"
-    status = "written" if plan.writes_ledger else "unchanged"
-    return pulumi.Output.all(*(ledger.id for ledger in ledgers)).apply(lambda _: status)
-
-
-def site_addresses(config: StackConfig) -> dict[Site, SiteAddress]:
-    """Where each site is (context, API server, namespace), for the plan table and outputs."""
-    return {site: site_address(config.site(site)) for site in Site}
+__all__ = ["Declared", "DrSwitch", "declare_switch", "fail_cleanly", "ledger_status",
+           "plan_switch", "read_snapshots", "read_stack_config"]

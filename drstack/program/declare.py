@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 
@@ -16,20 +17,33 @@ from drstack.providers.recovery import Recovery
 from drstack.providers.switch_lease import LeaseSpec, SwitchLease
 
 
-def declare_switch(config: StackConfig, plan: Plan,
-                   snapshots: dict[Site, SiteSnapshot]) -> list[pulumi.CustomResource]:
-    """Declare ``plan`` as Pulumi resources: the lease, the plan's steps, then the ledgers,
-    which it returns (the last resources of the run).
+@dataclass(frozen=True)
+class Declared:
+    """What the switch declared that its callers wait on."""
 
-    Sites the plan does not touch (declared unreachable) get no resource at all.
+    # Every resource of the step before the ledger: done means every step is done.
+    last_step: tuple[pulumi.Resource, ...]
+    ledgers: tuple[pulumi.CustomResource, ...]  # the last resources of the run
+
+
+def declare_switch(config: StackConfig, plan: Plan, snapshots: dict[Site, SiteSnapshot],
+                   parent: pulumi.Resource | None = None) -> Declared:
+    """Declare ``plan`` as Pulumi resources: the lease, the plan's steps, then the ledgers.
+
+    Sites the plan does not touch (declared unreachable) get no resource at all. ``parent``
+    (a DrSwitch) takes the place the stack had: each top-level resource keeps an alias to its
+    place at the stack's root, so stacks made before DrSwitch existed replace nothing.
     """
     roles = {plan.active_site: "scale up", plan.passive_site: "scale down"}
     touched = [site for site in Site if plan.touches(site)]
-    sites = {site: SiteSwitch(config.site(site), roles[site]) for site in touched}
+    top = pulumi.ResourceOptions(
+        parent=parent, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]
+        if parent is not None else None)
+    sites = {site: SiteSwitch(config.site(site), roles[site], opts=top) for site in touched}
     lease = SwitchLease("switch-lease", LeaseSpec(
         holder=config.stack, transition=plan.transition_id, from_site=plan.last_active_site,
         sites=tuple((s, config.site(s).namespace) for s in touched),
-        break_lease=config.break_lease))
+        break_lease=config.break_lease), opts=top)
     # Each step depends on the resources of the step before it: that is the switch's order.
     # The lease comes first; the ledger, last, releases it.
     previous: Sequence[pulumi.Resource] = [lease]
@@ -46,7 +60,8 @@ def declare_switch(config: StackConfig, plan: Plan,
             previous = [_readiness_gate(config, plan, site, previous, recovery)]
     # Written last: a failure anywhere above leaves the ledger as it was, so re-running the same
     # command re-plans the same switch.
-    return [site.write_ledger(plan.ledger, previous) for site in sites.values()]
+    ledgers = tuple(site.write_ledger(plan.ledger, previous) for site in sites.values())
+    return Declared(tuple(previous), ledgers)
 
 
 def _recovery(config: StackConfig, plan: Plan) -> Recovery | None:

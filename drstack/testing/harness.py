@@ -39,6 +39,8 @@ class Registration:
     inputs: dict[str, Any]
     # The inputs as sent to the engine (JSON of the protobuf), secrets still wrapped.
     wire: dict[str, Any] = field(default_factory=dict)
+    # The aliases it was declared with (JSON of each alias spec).
+    aliases: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -98,6 +100,7 @@ class _RecordingMonitor(mocks.MockMonitor):
                 retain_on_delete=request.retainOnDelete,
                 inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
                 wire=json_format.MessageToDict(request.object),
+                aliases=[json_format.MessageToDict(a) for a in request.aliases],
             ))
         return response
 
@@ -112,29 +115,36 @@ class _ListHandler(logging.Handler):
 
 
 def run_program(config: dict[str, Any], *, stack: str, preview: bool = True,
-                secret_keys: tuple[str, ...] = (), project: Path | None = None) -> ProgramRun:
+                secret_keys: tuple[str, ...] = (), project: Path | None = None,
+                program: Path = MAIN, other_config: dict[str, Any] | None = None) -> ProgramRun:
     """Run __main__.py for ``stack`` with ``config`` (short keys); raises what it raises."""
-    run = execute(config, stack=stack, preview=preview, secret_keys=secret_keys, project=project)
+    run = execute(config, stack=stack, preview=preview, secret_keys=secret_keys, project=project,
+                  program=program, other_config=other_config)
     if run.error is not None:
         raise run.error
     return run
 
 
 def execute(config: dict[str, Any], *, stack: str, preview: bool = True,
-            secret_keys: tuple[str, ...] = (), project: Path | None = None) -> ProgramRun:
+            secret_keys: tuple[str, ...] = (), project: Path | None = None,
+            program: Path = MAIN, other_config: dict[str, Any] | None = None) -> ProgramRun:
     """Like run_program, but keeps what was declared and logged when the program fails.
 
     ``secret_keys`` are marked secret, as ``pulumi config set --secret`` does. The program runs
     in ``project`` (its cwd, as under the engine), by default an empty folder: no other stack's
-    Pulumi.<stack>.yaml next to it.
+    Pulumi.<stack>.yaml next to it. ``program``: another program than the project's
+    __main__.py (e.g. an example using DrSwitch); ``other_config``: config of other namespaces,
+    by full key (``traffic:drHost``).
     """
     with tempfile.TemporaryDirectory(prefix="drstack-project-") as empty, \
             contextlib.chdir(project or empty):
-        return _execute(config, stack=stack, preview=preview, secret_keys=secret_keys)
+        return _execute(config, stack=stack, preview=preview, secret_keys=secret_keys,
+                        program=program, other_config=other_config or {})
 
 
 def _execute(config: dict[str, Any], *, stack: str, preview: bool,
-             secret_keys: tuple[str, ...]) -> ProgramRun:
+             secret_keys: tuple[str, ...], program: Path,
+             other_config: dict[str, Any]) -> ProgramRun:
     # Pulumi's sync helpers use the thread's current event loop; a test that ran a dynamic
     # provider host call before may have closed it.
     asyncio.set_event_loop(asyncio.new_event_loop())
@@ -148,16 +158,17 @@ def _execute(config: dict[str, Any], *, stack: str, preview: bool,
     mocks.set_mocks(_Mocks(), project="drstack", stack=stack, preview=preview, monitor=monitor,
                     logger=logger)
     pulumi.runtime.set_all_config(
-        {f"drstack:{k}": as_config_text(v) for k, v in config.items()},
+        {**{f"drstack:{k}": as_config_text(v) for k, v in config.items()},
+         **{k: as_config_text(v) for k, v in other_config.items()}},
         secret_keys=[f"drstack:{k}" for k in secret_keys],
     )
 
-    def program() -> None:
-        runpy.run_path(str(MAIN), run_name="__main__")
+    def run() -> None:
+        runpy.run_path(str(program), run_name="__main__")
 
     error: BaseException | None = None
     try:
-        pulumi.runtime.test(program)()
+        pulumi.runtime.test(run)()
     except Exception as exc:  # noqa: BLE001 - handed to the caller
         error = exc
     finally:
