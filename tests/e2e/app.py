@@ -20,6 +20,7 @@ from drstack.sandbox.cluster import LocalCluster
 
 PLURAL = {"Deployment": "deployments", "StatefulSet": "statefulsets"}
 DEMO = (("Deployment", "web", 3), ("Deployment", "api", 2), ("StatefulSet", "db", 1))
+SERVING_COUNTS = {name: count for _, name, count in DEMO}
 
 
 @dataclass

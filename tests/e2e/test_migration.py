@@ -15,13 +15,15 @@ from tests.e2e.app import DEMO, E2eApp
 
 # The last commit whose program declared one Patch per workload (before the SiteScale).
 PER_WORKLOAD_COMMIT = "944e681"
+# The last commit whose program declared the switch at the stack's root (before DrSwitch).
+ROOT_LEVEL_COMMIT = "7268ebc"
 SERVING = {"web": 3, "api": 2, "db": 1}
 
 
-def old_project(folder: Path) -> Path:
+def old_project(folder: Path, commit: str = PER_WORKLOAD_COMMIT) -> Path:
     """That commit's program, from this repository's history, as a project of its own."""
     archive = subprocess.run(
-        ["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar", PER_WORKLOAD_COMMIT,
+        ["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar", commit,
          "__main__.py", "Pulumi.yaml", "requirements.txt", "drstack"],
         capture_output=True, check=True).stdout
     folder.mkdir(parents=True)
@@ -71,3 +73,27 @@ def test_stacks_of_the_per_workload_shape_move_to_site_scales_without_a_replica_
     # And the next switch runs on the new shape.
     app.cli.up("dr", "cutover on the new shape")
     assert app.replicas(Site.DR) == SERVING and app.ready_pods(Site.DR) == SERVING
+
+
+def test_stacks_made_before_dr_switch_keep_every_resource_under_it(app: E2eApp) -> None:
+    old = PulumiCli(old_project(app.tmp / "old-project", ROOT_LEVEL_COMMIT), app.cli.env)
+    for stack in ("source", "dr"):
+        (old.project / f"Pulumi.{stack}.yaml").write_text(
+            (app.project / f"Pulumi.{stack}.yaml").read_text())
+    old.up("dr", "cutover, before DrSwitch")
+    old.up("source", "failback, before DrSwitch")
+    before = {r["urn"].rsplit("::", 1)[-1]: r.get("id") for r in
+              app.cli.export("source")["deployment"]["resources"]}
+
+    preview = app.cli.preview("source").stdout
+
+    # Only the component is new; every resource under it is the same one, moved by its alias.
+    assert "+ drstack:index:DrSwitch: (create)" in preview
+    for word in ("(replace)", "(delete)", "(create-replacement)", "(delete-replaced)"):
+        assert word not in preview, preview
+    assert preview.count(": (create)") == 1
+    app.cli.up("source", "under DrSwitch")
+    after = {r["urn"].rsplit("::", 1)[-1]: r.get("id") for r in
+             app.cli.export("source")["deployment"]["resources"]}
+    assert {k: v for k, v in after.items() if k != "switch"} == before
+    assert app.cli.preview("source", "--expect-no-changes", check=False).returncode == 0
