@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from drstack.sandbox import snapshot_api
 from drstack.sandbox.pki import ClusterPki
 from drstack.toolchain import KWOK_STAGES, tool
 
@@ -32,6 +33,10 @@ ADMIN = "admin"
 # The order processes start in; they stop in the reverse order.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 START_TIMEOUT = 120.0
+
+
+class ClusterRequestFailed(OSError):
+    """The API server refused a request; the message has its reason."""
 
 
 class ClusterStartFailed(Exception):
@@ -124,11 +129,27 @@ class LocalCluster:
             _wait_for(lambda: self._api_ok(api_port, token, "/readyz"), "kube-apiserver",
                       self.log("kube-apiserver"), pids["kube-apiserver"])
             self._add_nodes(nodes)
+            self._install_snapshot_api()
             self._start_controllers(state)
         except BaseException:
             self.stop()
             raise
         return state
+
+    def _install_snapshot_api(self) -> None:
+        """The VolumeSnapshot API (drstack/sandbox/snapshot_api.py), before kwok starts: kwok
+        finds the resources its stages name when it starts."""
+        collection = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        state = self.state()
+        assert state is not None
+        for crd in snapshot_api.crds():
+            self.request("POST", collection, crd)
+        for crd in snapshot_api.crds():
+            path = f"{collection}/{crd['metadata']['name']}"
+            _wait_for(lambda p=path: _established(self.request("GET", p)), "snapshot CRDs",
+                      self.log("kube-apiserver"), state.pids["kube-apiserver"])
+        self.request("POST", f"/apis/{snapshot_api.GROUP}/v1/volumesnapshotclasses",
+                     snapshot_api.default_class())
 
     def _start_controllers(self, state: ClusterState) -> None:
         """Controller-manager, scheduler and kwok; returns once every node is Ready."""
@@ -248,9 +269,10 @@ class LocalCluster:
         # Stages (tools/build.sh): nodes Ready with a heartbeat; pods Running and Ready, deleted
         # pods gone at once.
         options = self.folder / "kwok-options.yaml"
-        options.write_text(yaml.safe_dump({
+        options.write_text(yaml.safe_dump_all([{
             "apiVersion": "config.kwok.x-k8s.io/v1alpha1", "kind": "KwokConfiguration",
-            "options": {"podPlayStageParallelism": 32, "nodePlayStageParallelism": 8}}))
+            "options": {"podPlayStageParallelism": 32, "nodePlayStageParallelism": 8}},
+            snapshot_api.kwok_stage()]))
         return [str(tool("kwok")), "--kubeconfig", str(self.kubeconfig),
                 "--config", str(KWOK_STAGES), "--config", str(options),
                 "--manage-all-nodes=true", "--server-address", ""]
@@ -334,9 +356,23 @@ def _api(port: int, token: str, ca: Path, method: str, path: str, body: Any = No
         f"https://127.0.0.1:{port}{path}", data=data, method=method,
         headers={"Authorization": f"Bearer {token}", "Content-Type": content_type,
                  "Accept": "application/json"})
-    with urllib.request.urlopen(request, context=context, timeout=10) as response:
-        payload = response.read()
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            payload = response.read()
+    except urllib.error.HTTPError as error:
+        # Keep the API server's own reason: "HTTP Error 422" alone says nothing.
+        detail = error.read().decode(errors="replace")
+        try:
+            detail = json.loads(detail).get("message", detail)
+        except ValueError:
+            pass
+        raise ClusterRequestFailed(f"{method} {path}: HTTP {error.code}: {detail}") from None
     return payload if raw else json.loads(payload or b"{}")
+
+
+def _established(crd: dict[str, Any]) -> bool:
+    return any(c.get("type") == "Established" and c.get("status") == "True"
+               for c in (crd.get("status") or {}).get("conditions") or [])
 
 
 def _http_ok(url: str) -> bool:
