@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,10 +49,20 @@ def run(args: argparse.Namespace, *, project: Path) -> int:
         print(f"drstack check: --timeout {args.timeout:g}: must be more than 0 seconds",
               file=sys.stderr)
         return Status.NOT_CHECKED.exit_code
+    if not project.is_dir():
+        print(f"drstack check: {project} is not a folder. Fix: --project DIR, the folder of "
+              "Pulumi.yaml", file=sys.stderr)
+        return Status.NOT_CHECKED.exit_code
     sites = [Site(args.stack)] if args.stack else [Site.DR, Site.SOURCE]
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
-    report = check_readiness(project.resolve(), sites, now=now, given=given,
-                             deadline=args.timeout)
+    try:
+        report = check_readiness(project.resolve(), sites, now=now, given=given,
+                                 deadline=args.timeout)
+    except Exception:  # noqa: BLE001 - a bug must not exit 1, which reads as "warnings only"
+        traceback.print_exc()
+        print("drstack check: could not check: an unexpected error, a bug in drstack (its "
+              "traceback is above)", file=sys.stderr)
+        return Status.NOT_CHECKED.exit_code
     print(as_json(report) if args.json else human(report))
     return report.exit_code
 

@@ -132,3 +132,28 @@ def test_a_usage_error_is_could_not_check(pair: Pair, args: tuple[str, ...]):
     assert checked.out == ""
     assert checked.err.strip()
     assert pair.source.requests == [] and pair.dr.requests == []
+
+
+def test_a_project_folder_that_does_not_exist_is_could_not_check(pair: Pair, tmp_path: Path):
+    pair.project = tmp_path / "nowhere"
+
+    checked = pair.check()
+
+    assert (checked.code, checked.out) == (3, "")
+    assert "is not a folder. Fix: --project DIR" in checked.err
+
+
+def test_an_unexpected_error_is_could_not_check_not_warnings(
+        pair: Pair, monkeypatch: pytest.MonkeyPatch):
+    serve(pair, "source")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("drstack.check.readiness.preflight", broken)
+    checked = pair.check()
+
+    assert checked.code == 3
+    assert "RuntimeError: a bug" in checked.err
+    assert checked.err.rstrip().endswith("an unexpected error, a bug in drstack (its traceback "
+                                         "is above)")
