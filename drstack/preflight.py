@@ -2,9 +2,10 @@
 
 It needs only the validated stack config and both sites' snapshots, and changes nothing: the
 Pulumi program runs it before it declares anything (``drstack.program.plan_switch``), and a
-command that only checks can call it the same way. It adds to the planner's findings (``assess``:
-namespaces, nodes, lease, history, pairing, originals, PVCs, images) the one check that runs a
-program: whether the installed pv-migrate can make the planned copy with the configured flags.
+command that only checks (``python -m drstack check``) calls it the same way. It adds to the
+planner's findings (``assess``: namespaces, nodes, lease, history, pairing, originals, PVCs,
+images, split brain, the last switch) the one check that runs a program: whether the installed
+pv-migrate can make the planned copy with the configured flags.
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "preflight": {"model", "errors", "planner", "pvmigrate"},
     "program": {"model", "annotation_keys", "errors", "config", "cluster", "planner",
                 "preflight", "providers", "pvmigrate"},
+    # python -m drstack check: the program's checks without the program (nor Pulumi).
+    "check": {"model", "errors", "config", "cluster", "planner", "preflight"},
 }
 
 

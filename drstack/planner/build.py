@@ -16,6 +16,7 @@ from drstack.model import (
 )
 from drstack.planner.findings import Assessment, Finding, Severity
 from drstack.planner.history import LastActive, find_last_active
+from drstack.planner.last_switch import last_switch_finding
 from drstack.planner.originals import override_fixes, resolve_original
 from drstack.planner.plan import (
     CopyPlan,
@@ -134,6 +135,9 @@ def assess(
     if last.site is not None and transition is not None:
         copy = _copy_plan(config, snapshots, live, transition, last.site, readable, found)
         _split_brain_findings(config, snapshots, live, transition, last, copy, found)
+    # When the pair last switched, in every run's report (never a warning: see last_switch).
+    if (last_switch := last_switch_finding(last.ledger, now=now)) is not None:
+        found.items.append(last_switch)
     if found.stops or last.site is None or transition is None:
         return Assessment(None, tuple(found.items), copy)
 

@@ -18,6 +18,7 @@ class Severity(enum.StrEnum):
 
     ERROR = "error"  # the run must not start: nothing is changed
     WARNING = "warning"  # shown in the preview and the outputs; the run goes on
+    INFO = "info"  # reported (the preview's log, `check`), never a problem: e.g. the last switch
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Finding:
     operator (what is wrong and the fix)."""
 
     severity: Severity
-    check: str  # e.g. "namespace", "nodes", "lease", "original", "pvc", "pv-migrate"
+    check: str  # e.g. "namespace", "nodes", "lease", "original", "pvc", "pv-migrate", "split-brain"
     message: str
 
 

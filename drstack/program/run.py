@@ -12,7 +12,7 @@ import pulumi
 from drstack.config.kubeconfig import SiteAddress, site_address
 from drstack.errors import DrstackError
 from drstack.model import Site, SiteSnapshot, StackConfig
-from drstack.planner import Plan, PlanError
+from drstack.planner import Plan, PlanError, Severity
 from drstack.preflight import preflight
 from drstack.program.report import plan_table
 
@@ -33,6 +33,8 @@ def plan_switch(config: StackConfig, snapshots: dict[Site, SiteSnapshot]) -> Pla
     if checked.plan is None:
         raise PlanError([finding.message for finding in checked.errors])
     pulumi.log.info(plan_table(checked.plan, site_addresses(config), stack=config.stack))
+    for note in (f for f in checked.findings if f.severity is Severity.INFO):
+        pulumi.log.info(note.message)  # e.g. the last switch and its age, as `check` says it
     for warning in checked.plan.warnings:
         pulumi.log.warn(warning)
     return checked.plan
