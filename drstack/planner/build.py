@@ -350,6 +350,10 @@ def _split_brain_findings(config: StackConfig, snapshots: dict[Site, SiteSnapsho
             and lease.holder == config.stack and lease.from_site is last.site)
     if not running or ours:
         return
+    if lease is not None and lease.stops(config.stack):
+        # Another stack's switch is in flight: it explains both sites running, and its lease
+        # is a finding of its own (it stops this run unless broken).
+        return
     listing = ", ".join(f"{ref} ({count} replica{'s' if count != 1 else ''})"
                         for ref, count in running)
     why = (f"split brain: site {idle} runs {listing}, though {last.site} is the active site "

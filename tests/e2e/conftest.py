@@ -25,7 +25,7 @@ from drstack.pulumi_cli import PulumiCli, PulumiEnv
 from drstack.sandbox.cluster import LocalCluster
 from drstack.sandbox.sandbox import install_demo
 from drstack.toolchain import PROJECT_ROOT, missing_message, missing_tools
-from tests.e2e.app import E2eApp
+from tests.e2e.app import SERVING_COUNTS, E2eApp
 
 OPT_OUT = "DRSTACK_E2E_OPT_OUT"
 PASSPHRASE = "e2e-only-passphrase"
@@ -81,6 +81,10 @@ def app(clusters: dict[Site, LocalCluster], pulumi_home: Path, tmp_path: Path) -
     for stack in ("source", "dr"):
         e2e.write_stack(stack)
         e2e.cli.ensure_stack(stack)
+    # The precondition of every test: the seeded application serves on source (its pods are
+    # scheduled and Ready), so no test races the clusters' own start-up of it.
+    e2e.wait_until(lambda: e2e.ready_pods(Site.SOURCE) == SERVING_COUNTS,
+                   "the demo application serves on source", timeout=120)
     return e2e
 
 

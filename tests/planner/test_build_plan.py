@@ -723,3 +723,17 @@ def test_a_steady_run_that_moves_counts_is_named_so_its_gates_run():
     quiet = snaps(snap(SOURCE, wl("web", 0, "3"), led=ledger(DR, 4)),
                   snap(DR, wl("web", 3), led=ledger(DR, 4)))
     assert plan_for(config(DR), quiet).transition_id == "none"
+
+
+def test_a_switch_in_flight_by_the_other_stack_is_not_called_split_brain():
+    from drstack.model import Lease
+
+    # dr's cutover runs: it scaled dr up (source still at its count while it drains).
+    held = Lease("dr", "2026-11-27T09:00:00+00:00", "cutover#5", SOURCE)
+    led = dataclasses.replace(ledger(SOURCE, 4), lease=held)
+    snapshots = snaps(snap(SOURCE, wl("web", 3), led=led), snap(DR, wl("web", 3), led=led))
+
+    assessment = assess(config(SOURCE), snapshots, now=NOW)
+
+    assert [f.check for f in assessment.findings if f.check == "split-brain"] == []
+    assert any(f.check == "lease" for f in assessment.errors)
