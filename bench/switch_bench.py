@@ -111,6 +111,32 @@ def populate_pair(source: FakeKubeServer, dr: FakeKubeServer, sizes: Sizes) -> N
              ledger_annotations=ledger("dr", 4), pvcs=claims)
 
 
+def _serve_pair(sizes: Sizes, latency: float, folder: str, ready: Any, stop: Any) -> None:
+    with fake_pair(sizes, latency) as (source, dr):
+        ready.send(base_config(source, dr, Path(folder)))
+        stop.wait()
+
+
+@contextlib.contextmanager
+def fake_pair_apart(sizes: Sizes, latency: float, folder: Path) -> Iterator[dict[str, Any]]:
+    """The same pair, served by a process of its own, as a real API server is: encoding its
+    answers must not count against the program's time (in one process they share one GIL).
+    Yields the stack config (short keys) that points at it."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    stop = context.Event()
+    server = context.Process(target=_serve_pair, args=(sizes, latency, str(folder), send, stop),
+                             daemon=True)
+    server.start()
+    try:
+        yield receive.recv()
+    finally:
+        stop.set()
+        server.join(timeout=10)
+
+
 @contextlib.contextmanager
 def fake_pair(sizes: Sizes, latency: float) -> Iterator[tuple[FakeKubeServer, FakeKubeServer]]:
     with FakeKubeServer(name="source") as source, FakeKubeServer(name="dr") as dr:
@@ -382,7 +408,12 @@ def bench_size(sizes: Sizes, args: argparse.Namespace, work: Path, rng: random.R
         res.read_plan = ReadPlanSeconds.median(runs)
         say(f"  (a) done: read+plan {res.read_plan.total * 1000:.0f} ms")
 
-        # (b)/(c): alternate floor and ours; a first pair in the process warms up (imports).
+    # (b)/(c): alternate floor and ours; a first pair in the process warms up (imports). The
+    # clusters are served apart, as API servers are.
+    apart = tmp / "apart"
+    apart.mkdir()
+    with fake_pair_apart(sizes, latency, apart) as served:
+        config = {**served, "reverseMigratePvcData": True, "pvMigratePath": str(pv_migrate)}
         if args.warm_up:
             run_under_mocks(FLOOR, config)
             run_under_mocks(MAIN, config)
@@ -391,6 +422,10 @@ def bench_size(sizes: Sizes, args: argparse.Namespace, work: Path, rng: random.R
             res.floor.append(run_under_mocks(FLOOR, config))
             res.ours.append(run_under_mocks(MAIN, config))
         res.same_resources = res.ours[0].registrations == res.floor[0].registrations
+
+    with fake_pair(sizes, latency) as (source, dr):
+        config = base_config(source, dr, tmp)
+        config.update(reverseMigratePvcData=True, pvMigratePath=str(pv_migrate))
         os.environ["DRSTACK_BENCH_FLOOR"] = json.dumps(
             {"deployments": sizes.deployments, "statefulsets": sizes.statefulsets,
              "pvcs": len(sizes.claims()), "mode": "per-workload"})

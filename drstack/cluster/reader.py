@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kubernetes import client as k8s
@@ -61,18 +62,19 @@ def read_site(
             return SiteSnapshot(site=site.site, namespace=ns, namespace_exists=False)
         raise
     listing: dict[str, Any] = {} if selector is None else {"label_selector": selector}
-    deployments = fetch(
-        f"list deployments {where}", apps.list_namespaced_deployment, ns, **listing
-    )
-    statefulsets = fetch(
-        f"list statefulsets {where}", apps.list_namespaced_stateful_set, ns, **listing
-    )
-    # PVCs are listed whole: claims rarely carry the workloads' labels.
-    pvcs = fetch(
-        f"list persistentvolumeclaims {where}", core.list_namespaced_persistent_volume_claim, ns
-    )
-
-    ready_nodes = _ready_nodes(fetch, core, site) if count_ready_nodes else None
+    # The LISTs go out at once: the site's answer takes one round trip, not four.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        deployments_ = pool.submit(fetch, f"list deployments {where}",
+                                   apps.list_namespaced_deployment, ns, **listing)
+        statefulsets_ = pool.submit(fetch, f"list statefulsets {where}",
+                                    apps.list_namespaced_stateful_set, ns, **listing)
+        # PVCs are listed whole: claims rarely carry the workloads' labels.
+        pvcs_ = pool.submit(fetch, f"list persistentvolumeclaims {where}",
+                            core.list_namespaced_persistent_volume_claim, ns)
+        nodes_ = pool.submit(_ready_nodes, fetch, core, site) if count_ready_nodes else None
+        deployments, statefulsets, pvcs = (deployments_.result(), statefulsets_.result(),
+                                           pvcs_.result())
+        ready_nodes = nodes_.result() if nodes_ is not None else None
 
     workloads = [
         workload_from(Kind.DEPLOYMENT, item) for item in deployments.get("items") or []

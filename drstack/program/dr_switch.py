@@ -24,6 +24,7 @@ from drstack.program.report import plan_outputs
 from drstack.program.run import fail_cleanly, ledger_status, plan_switch, site_addresses
 from drstack.program.snapshots import read_snapshots
 from drstack.program.stack_config import read_stack_config
+from drstack.pvmigrate.version import prefetch_version
 
 
 class DrSwitch(pulumi.ComponentResource):
@@ -46,6 +47,9 @@ class DrSwitch(pulumi.ComponentResource):
         # with nothing declared at all.
         with fail_cleanly():
             config = config or read_stack_config()
+            if config.copies_data_into(config.active_site):
+                # Its answer (a subprocess) arrives while the sites are read.
+                prefetch_version(config.pv_migrate_path)
             snapshots = read_snapshots(config)
             plan = plan_switch(config, snapshots)
         super().__init__("drstack:index:DrSwitch", name, None, opts)

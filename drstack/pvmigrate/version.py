@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,9 +107,45 @@ def resolve_binary(binary: str) -> str:
     return found
 
 
+# Versions already read, by (path, size, mtime): a binary replaced since is asked again.
+_known: dict[tuple[str, int, int], PvMigrateVersion] = {}
+_known_lock = threading.Lock()
+
+
+def prefetch_version(binary: str = "pv-migrate") -> threading.Thread:
+    """Ask ``binary`` for its version on a thread of its own, so that the answer is there when
+    the pre-flight needs it (the program starts this before it reads the sites). A failure is
+    not kept: the pre-flight's own call reports it."""
+    def ask() -> None:
+        try:
+            detect_version(binary)
+        except PvMigrateError:
+            pass
+
+    thread = threading.Thread(target=ask, name="pv-migrate-version", daemon=True)
+    thread.start()
+    return thread
+
+
 def detect_version(binary: str = "pv-migrate", *, timeout: float = 10.0) -> PvMigrateVersion:
     """Run ``<binary> --version`` (an argv list, never a shell) and parse what it prints."""
     path = resolve_binary(binary)
+    try:
+        stat = os.stat(path)
+        key = (path, stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        key = None
+    with _known_lock:
+        if key in _known:
+            return _known[key]
+    version = _ask_version(binary, path, timeout)
+    if key is not None:
+        with _known_lock:
+            _known[key] = version
+    return version
+
+
+def _ask_version(binary: str, path: str, timeout: float) -> PvMigrateVersion:
     try:
         done = subprocess.run(
             [path, "--version"],

@@ -106,3 +106,28 @@ def test_not_executable(tmp_path: Path) -> None:
     binary.chmod(0o644)
     with pytest.raises(PvMigrateMissing, match="not executable"):
         detect_version(str(binary))
+
+
+def test_the_version_is_asked_once_per_binary_and_again_when_it_is_replaced(tmp_path) -> None:
+    import os
+    import stat
+    import sys
+
+    from drstack.pvmigrate.version import detect_version, prefetch_version
+
+    asked = tmp_path / "asked"
+    binary = tmp_path / "pv-migrate"
+
+    def install(text: str) -> None:
+        binary.write_text(f"#!{sys.executable}\nopen({str(asked)!r}, 'a').write('x')\n"
+                          f"print('pv-migrate version {text} (commit: 1) (build date: x)')\n")
+        binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+
+    install("3.6.1")
+    prefetch_version(str(binary)).join()  # the program asks while it reads the sites
+    assert detect_version(str(binary)).text == "3.6.1"  # the pre-flight's call: no second run
+    assert asked.read_text() == "x"
+    install("2.2.1")  # replaced by another release
+    os.utime(binary, ns=(1, 1))  # a different mtime even within the filesystem's resolution
+    assert detect_version(str(binary)).text == "2.2.1"
+    assert asked.read_text() == "xx"
