@@ -11,6 +11,8 @@ LEDGER_SWITCHED_AT = "drstack.io/switched-at"
 LEDGER_STACK = "drstack.io/stack"
 LEDGER_TRANSITION = "drstack.io/transition"
 LEDGER_FENCED_AT = "drstack.io/fenced-at"
+# The VolumeSnapshots the last switch took before its copy (site/name, comma-separated).
+LEDGER_SNAPSHOTS = "drstack.io/snapshots"
 # Held while a switch runs; see drstack.cluster.lease.
 LEDGER_LEASE = "drstack.io/lease"
 # On the namespace a copy wrote into: which switch (and which taking of its lease) finished

@@ -191,6 +191,8 @@ class Ledger:
     stack: str | None = None
     transition: str | None = None
     fenced_at: str | None = None
+    # The snapshots the last switch took before its copy, as the ledger records them.
+    snapshots: str | None = None
     lease: Lease | None = None
     # Written by a finished copy into this namespace (not by the ledger write).
     copied: CopyRecord | None = None
@@ -198,6 +200,16 @@ class Ledger:
     @property
     def recorded(self) -> bool:
         return self.active_site is not None
+
+
+@dataclass(frozen=True)
+class SnapshotApi:
+    """What a site offers for VolumeSnapshots (snapshot.storage.k8s.io/v1)."""
+
+    served: bool  # False: the API (the CSI snapshotter's CRDs) is not installed
+    # The VolumeSnapshotClasses; None when the kubeconfig may not list them.
+    classes: tuple[str, ...] | None = None
+    default_class: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +227,8 @@ class SiteSnapshot:
     # Ready nodes, counted only on the site being made active; None when not counted (or the
     # kubeconfig may not list nodes).
     ready_nodes: int | None = None
+    # Read only on a site a switch will snapshot claims in (drstack:snapshotBeforeCopy).
+    snapshot_api: SnapshotApi | None = None
 
 
 # ---- the stack config, validated (drstack.config builds it) ----------------------------------
@@ -279,6 +293,8 @@ class StackConfig:
     pv_migrate_path: str = "pv-migrate"
     old_site_unreachable: bool = False
     break_lease: bool = False
+    snapshot_before_copy: bool = False
+    volume_snapshot_class: str = ""  # "" for the destination's default class
 
     def site(self, site: Site) -> SiteConfig:
         return self.source if site is Site.SOURCE else self.dr

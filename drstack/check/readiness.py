@@ -25,7 +25,7 @@ from drstack.check.report import (
     Status,
 )
 from drstack.check.stack_settings import StackSettings, from_stack_files
-from drstack.cluster.pair import SiteRead, declared_lost, read_pair, snapshots_for
+from drstack.cluster.pair import SiteRead, declared_lost, read_pair, snapshots_for, snapshotted
 from drstack.cluster.retry import ClusterUnavailable
 from drstack.config import ConfigError, load_config, read_other_stack
 from drstack.config.kubeconfig import site_address
@@ -112,7 +112,8 @@ def _read_groups(configs: Sequence[StackConfig], deadline: float | None,
         needed = [site for site in Site if any(site not in declared_lost(c) for c in members)]
         try:
             reads[key] = read_pair(members[0], needed, deadline=deadline,
-                                   count_ready_nodes={c.active_site for c in members})
+                                   count_ready_nodes={c.active_site for c in members},
+                                   snapshot_api={s for c in members for s in snapshotted(c)})
         except ConfigError as exc:  # a kubeconfig whose cluster or user entry cannot be used
             reads[key] = exc
     return reads

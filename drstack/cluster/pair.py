@@ -30,6 +30,14 @@ class SiteRead:
     error: ClusterUnavailable | ApiException | None = None
 
 
+def snapshotted(config: StackConfig) -> frozenset[Site]:
+    """The site a switch of ``config`` would take snapshots in: the one made active, when it
+    copies data into it with drstack:snapshotBeforeCopy on."""
+    active = config.active_site
+    wanted = config.snapshot_before_copy and config.copies_data_into(active)
+    return frozenset({active}) if wanted else frozenset()
+
+
 def declared_lost(config: StackConfig) -> frozenset[Site]:
     """The site a run of ``config`` does not contact at all: the old site, when declared
     unreachable (drstack:oldSiteUnreachable)."""
@@ -38,15 +46,16 @@ def declared_lost(config: StackConfig) -> frozenset[Site]:
 
 def read_pair(config: StackConfig, sites: Collection[Site], *,
               count_ready_nodes: Collection[Site], deadline: float | None = None,
-              ) -> dict[Site, SiteRead]:
+              snapshot_api: Collection[Site] = ()) -> dict[Site, SiteRead]:
     """Read ``sites`` as ``config`` describes them, all at once: per site, GET the namespace
     and LIST deployments, statefulsets and PVCs, and LIST nodes where ``count_ready_nodes``.
 
     ``deadline``: each call's total retry time (drstack.cluster.retry); None: the reader's own.
+    ``snapshot_api``: the sites whose VolumeSnapshot API and classes are read (one LIST more).
     """
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {site: pool.submit(_read, config, site, site in count_ready_nodes, deadline)
-                   for site in sites}
+        futures = {site: pool.submit(_read, config, site, site in count_ready_nodes, deadline,
+                                     site in snapshot_api) for site in sites}
     reads = {}
     for site, future in futures.items():
         try:
@@ -76,7 +85,7 @@ def snapshots_for(config: StackConfig, reads: Mapping[Site, SiteRead],
 
 
 def _read(config: StackConfig, site: Site, count_ready_nodes: bool,
-          deadline: float | None) -> SiteSnapshot:
+          deadline: float | None, read_snapshot_api: bool = False) -> SiteSnapshot:
     # Passed only when set: the fault tests shorten the reader's and client's defaults.
     timing: dict[str, Any] = {} if deadline is None else {"deadline": deadline}
     waiting: dict[str, Any] = {} if deadline is None else {"request_timeout": min(15.0, deadline)}
@@ -84,7 +93,8 @@ def _read(config: StackConfig, site: Site, count_ready_nodes: bool,
     try:
         return read_site(api, config.site(site), selector=config.workload_selector,
                          excluded=config.exclude_workloads,
-                         count_ready_nodes=count_ready_nodes, **timing)
+                         count_ready_nodes=count_ready_nodes,
+                         read_snapshot_api=read_snapshot_api, **timing)
     finally:
         api.close()
 

@@ -22,6 +22,7 @@ from drstack.model import (
     Site,
     SiteConfig,
     SiteSnapshot,
+    SnapshotApi,
     WorkloadRef,
 )
 
@@ -34,6 +35,7 @@ def read_site(
     excluded: frozenset[WorkloadRef],
     deadline: float = 60.0,
     count_ready_nodes: bool = False,
+    read_snapshot_api: bool = False,
 ) -> SiteSnapshot:
     """GET the namespace, then LIST deployments, statefulsets and PVCs: four requests in all,
     and a fifth, LIST nodes, with ``count_ready_nodes`` (for the site being made active).
@@ -72,9 +74,12 @@ def read_site(
         pvcs_ = pool.submit(fetch, f"list persistentvolumeclaims {where}",
                             core.list_namespaced_persistent_volume_claim, ns)
         nodes_ = pool.submit(_ready_nodes, fetch, core, site) if count_ready_nodes else None
+        snapshot_api_ = (pool.submit(_snapshot_api, fetch, api, site) if read_snapshot_api
+                         else None)
         deployments, statefulsets, pvcs = (deployments_.result(), statefulsets_.result(),
                                            pvcs_.result())
         ready_nodes = nodes_.result() if nodes_ is not None else None
+        snapshot_api = snapshot_api_.result() if snapshot_api_ is not None else None
 
     workloads = [
         workload_from(Kind.DEPLOYMENT, item) for item in deployments.get("items") or []
@@ -83,6 +88,7 @@ def read_site(
         site=site.site,
         namespace=ns,
         ready_nodes=ready_nodes,
+        snapshot_api=snapshot_api,
         workloads=tuple(sorted((w for w in workloads if w.ref not in excluded),
                                key=lambda w: w.ref)),
         pvcs=tuple(
@@ -138,9 +144,34 @@ def parse_ledger(annotations: Mapping[str, str]) -> Ledger:
         stack=annotations.get(ann.LEDGER_STACK),
         transition=annotations.get(ann.LEDGER_TRANSITION),
         fenced_at=annotations.get(ann.LEDGER_FENCED_AT),
+        snapshots=annotations.get(ann.LEDGER_SNAPSHOTS),
         lease=Lease.parse(annotations.get(ann.LEDGER_LEASE)),
         copied=CopyRecord.parse(annotations.get(ann.COPY_RECORD)),
     )
+
+
+def _snapshot_api(fetch: Callable[..., Obj], api: k8s.ApiClient, site: SiteConfig
+                  ) -> SnapshotApi:
+    """One LIST of VolumeSnapshotClasses: 404, the API is not served; 403, not listable."""
+    custom = k8s.CustomObjectsApi(api)
+    try:
+        classes = fetch(f"list volumesnapshotclasses on site {site.site}",
+                        custom.list_cluster_custom_object, "snapshot.storage.k8s.io", "v1",
+                        "volumesnapshotclasses")
+    except ApiException as error:
+        if error.status == 404:
+            return SnapshotApi(served=False)
+        if error.status in (401, 403):
+            return SnapshotApi(served=True)
+        raise
+    names, default = [], None
+    for item in classes.get("items") or []:
+        meta = item.get("metadata") or {}
+        names.append(str(meta.get("name")))
+        if (meta.get("annotations") or {}).get(
+                "snapshot.storage.kubernetes.io/is-default-class") == "true":
+            default = str(meta.get("name"))
+    return SnapshotApi(served=True, classes=tuple(sorted(names)), default_class=default)
 
 
 def _ready_nodes(fetch: Callable[..., Obj], core: k8s.CoreV1Api, site: SiteConfig) -> int | None:

@@ -79,6 +79,12 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("breakLease", "boolean", False,
               "Take over a switch lease left by a stack whose switch died. Check first that no "
               "other switch is running."),
+    ConfigKey("snapshotBeforeCopy", "boolean", False,
+              "Before a PVC copy overwrites a claim, take a VolumeSnapshot of it (never deleted "
+              "by drstack; see README, Snapshots before a copy)."),
+    ConfigKey("volumeSnapshotClass", "string", "",
+              "The VolumeSnapshotClass of those snapshots; empty: the destination cluster's "
+              "default class."),
 )
 
 KEYS_BY_NAME: dict[str, ConfigKey] = {k.name: k for k in KEYS}

@@ -12,7 +12,12 @@ from drstack.config.errors import ConfigError, ConfigFinding, shown_value
 from drstack.config.keys import KEYS_BY_NAME, NAMESPACE, closest_key
 from drstack.config.kubeconfig import Kubeconfig, Problem, read_kubeconfig
 from drstack.config.stack_pair import OtherStack, drift_findings
-from drstack.config.syntax import is_dns_label, parse_duration, selector_problem
+from drstack.config.syntax import (
+    is_dns_label,
+    is_dns_subdomain,
+    parse_duration,
+    selector_problem,
+)
 from drstack.model import (
     Site,
     SiteConfig,
@@ -141,6 +146,12 @@ def load_config(raw: Mapping[str, Any], *, stack: str,
     pvc_map = _pvc_map(f)
     old_site_unreachable = f.boolean("oldSiteUnreachable")
     break_lease = f.boolean("breakLease")
+    snapshot_before_copy = f.boolean("snapshotBeforeCopy")
+    snapshot_class = f.text("volumeSnapshotClass")
+    if snapshot_class and not is_dns_subdomain(snapshot_class):
+        f.add("volumeSnapshotClass", "is not a valid object name (lowercase letters, digits, "
+              "'-' and '.')", "use the name exactly as `kubectl get volumesnapshotclass` shows "
+              "it, or leave it empty for the default class")
 
     if f.items:
         raise ConfigError(f.items)
@@ -168,6 +179,8 @@ def load_config(raw: Mapping[str, Any], *, stack: str,
         pv_migrate_path=pv_migrate_path,
         old_site_unreachable=old_site_unreachable,
         break_lease=break_lease,
+        snapshot_before_copy=snapshot_before_copy,
+        volume_snapshot_class=snapshot_class,
     )
 
 

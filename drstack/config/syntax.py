@@ -27,6 +27,11 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
+def is_dns_subdomain(name: str) -> bool:
+    """Most object names (a VolumeSnapshotClass, a PVC): RFC 1123 subdomains."""
+    return len(name) <= 253 and _DNS_SUBDOMAIN.match(name) is not None
+
+
 def is_dns_label(name: str) -> bool:
     """Namespace names: RFC 1123 labels of at most 63 characters."""
     return len(name) <= 63 and _DNS_LABEL.match(name) is not None

@@ -9,12 +9,15 @@ from drstack.planner.plan import (
     Plan,
     PlanError,
     PvcPair,
+    SnapshotPlan,
     Step,
     Transition,
     WorkloadPlan,
+    snapshot_name,
 )
 
 __all__ = [
     "Assessment", "CopyPlan", "Finding", "LedgerRecord", "Phase", "Plan", "PlanError", "PvcPair",
-    "Severity", "Step", "Transition", "WorkloadPlan", "assess", "build_plan",
+    "Severity", "SnapshotPlan", "Step", "Transition", "WorkloadPlan", "assess", "build_plan",
+    "snapshot_name",
 ]

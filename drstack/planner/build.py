@@ -25,6 +25,7 @@ from drstack.planner.plan import (
     Plan,
     PlanError,
     PvcPair,
+    SnapshotPlan,
     Step,
     Transition,
     WorkloadPlan,
@@ -135,6 +136,7 @@ def assess(
     if last.site is not None and transition is not None:
         copy = _copy_plan(config, snapshots, live, transition, last.site, readable, found)
         _split_brain_findings(config, snapshots, live, transition, last, copy, found)
+    snapshot_plan = _snapshot_plan(config, snapshots, transition, copy, found)
     # When the pair last switched, in every run's report (never a warning: see last_switch).
     if (last_switch := last_switch_finding(last.ledger, now=now)) is not None:
         found.items.append(last_switch)
@@ -157,9 +159,10 @@ def assess(
         transition=transition,
         strategy=config.strategy,
         workloads=tuple(workloads),
-        steps=_steps(config.strategy, transition, active, untouched, copy),
+        steps=_steps(config.strategy, transition, active, untouched, copy, snapshot_plan),
         copy=copy,
-        ledger=_ledger(config, last.ledger, transition, fencing, now),
+        ledger=_ledger(config, last.ledger, transition, fencing, now, snapshot_plan),
+        snapshots=snapshot_plan,
         untouched_sites=untouched,
         fencing=fencing,
         adopting=transition is Transition.NONE and last.ledger is None,
@@ -269,7 +272,8 @@ def _image_warnings(live: dict[WorkloadRef, dict[Site, LiveWorkload]], active: S
 
 
 def _steps(strategy: Strategy, transition: Transition, active: Site,
-           untouched: frozenset[Site], copy: CopyPlan | None) -> tuple[Step, ...]:
+           untouched: frozenset[Site], copy: CopyPlan | None,
+           snapshots: SnapshotPlan | None) -> tuple[Step, ...]:
     passive = active.other
     down = [Step(Phase.SCALE_DOWN, passive), Step(Phase.DRAIN, passive)]
     if passive in untouched:
@@ -280,6 +284,8 @@ def _steps(strategy: Strategy, transition: Transition, active: Site,
     if strategy is Strategy.WARM and transition is not Transition.NONE:
         return tuple(up + down)
     middle = [Step(Phase.COPY, active)] if copy is not None else []
+    if snapshots is not None:
+        middle.insert(0, Step(Phase.SNAPSHOT, active))
     return tuple(down + middle + up)
 
 
@@ -314,8 +320,54 @@ def _copy_plan(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
         # copying again would put the old site's data back over it.
         return CopyPlan(from_site, active, (), skipped_because=(
             f"finished at {record.copied_at} by an earlier run of this switch ({this_switch}); "
-            f"not copied again: {active} may have written since"))
+            f"not copied again: {active} may have written since"), copied_earlier=pairs)
     return CopyPlan(from_site, active, pairs)
+
+
+def _snapshot_plan(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
+                   transition: Transition | None, copy: CopyPlan | None,
+                   found: _Found) -> SnapshotPlan | None:
+    """The snapshots before this switch's copy (drstack:snapshotBeforeCopy), and an error when
+    the site being made active cannot take them: found now, before anything is scaled."""
+    if not config.snapshot_before_copy or copy is None:
+        return None
+    site = copy.to_site
+    if not copy.switch_pairs:
+        # Declared still, inert (as the copy is): a steady run shows no change, not a delete.
+        return SnapshotPlan(site=site, snapshot_class=config.volume_snapshot_class, claims=(),
+                            transition=Transition.NONE.value)
+    assert transition is not None
+    plan = SnapshotPlan(site=site, snapshot_class=config.volume_snapshot_class,
+                        claims=tuple(sorted(p.on(site) for p in copy.switch_pairs)),
+                        transition=f"{transition}#{_next_generation(snapshots)}")
+    api = snapshots[site].snapshot_api
+    if not copy.pairs or api is None:  # copied earlier: its snapshots exist already
+        return plan
+    off = f"or turn the snapshots off: pulumi config set -s {config.stack} " \
+          "drstack:snapshotBeforeCopy false"
+    wanted = config.volume_snapshot_class
+    if not api.served:
+        found.error("snapshot", f"drstack:snapshotBeforeCopy is on, but site {site} does not "
+                    "serve the VolumeSnapshot API (snapshot.storage.k8s.io/v1). Fix: install "
+                    f"the CSI external-snapshotter (its CRDs and controller) on {site}, {off}")
+    elif api.classes is None:
+        found.warn("snapshot", f"could not list the VolumeSnapshotClasses of site {site} (this "
+                   f"kubeconfig may not): the snapshot step fails if "
+                   f"{repr(wanted) if wanted else 'its default class'} does not exist")
+    elif wanted and wanted not in api.classes:
+        found.error("snapshot", f"drstack:volumeSnapshotClass={wanted!r} does not exist on "
+                    f"site {site} (its classes: {_listed(api.classes)}). Fix: set it to one of "
+                    f"them, {off}")
+    elif not wanted and api.default_class is None:
+        found.error("snapshot", f"site {site} has no default VolumeSnapshotClass (its classes: "
+                    f"{_listed(api.classes)}), and drstack:volumeSnapshotClass is empty. Fix: "
+                    f"pulumi config set -s {config.stack} drstack:volumeSnapshotClass NAME, "
+                    f"{off}")
+    return plan
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names) if names else "none"
 
 
 def _next_generation(snapshots: dict[Site, SiteSnapshot]) -> int:
@@ -421,7 +473,7 @@ def _pvc_pairs(config: StackConfig, snapshots: dict[Site, SiteSnapshot],
 
 
 def _ledger(config: StackConfig, newest: Ledger | None, transition: Transition, fencing: bool,
-            now: str) -> LedgerRecord:
+            now: str, snapshots: SnapshotPlan | None) -> LedgerRecord:
     if transition is not Transition.NONE or newest is None:
         return LedgerRecord(
             active_site=config.active_site,
@@ -431,6 +483,7 @@ def _ledger(config: StackConfig, newest: Ledger | None, transition: Transition, 
             # A first run that finds the active site already serving adopts the pair.
             transition=transition.value if transition is not Transition.NONE else "adopt",
             fenced_at=now if fencing else (newest.fenced_at if newest else None),
+            snapshots=snapshots.annotation() if snapshots and snapshots.claims else None,
         )
     # Steady state: the ledger stays as the last switch wrote it, so a preview shows no change.
     return LedgerRecord(
@@ -440,4 +493,5 @@ def _ledger(config: StackConfig, newest: Ledger | None, transition: Transition, 
         stack=newest.stack or config.stack,
         transition=newest.transition or "adopt",
         fenced_at=now if fencing else newest.fenced_at,
+        snapshots=newest.snapshots,
     )

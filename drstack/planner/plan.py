@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 from drstack import annotation_keys
@@ -33,6 +34,7 @@ class Phase(enum.StrEnum):
 
     SCALE_DOWN = "scale-down"  # passive site's workloads -> 0
     DRAIN = "drain"  # wait until the passive site's pods are gone
+    SNAPSHOT = "snapshot"  # VolumeSnapshots of the claims the copy overwrites, on the active site
     COPY = "copy"  # PVC data, last active site -> active site
     SCALE_UP = "scale-up"  # active site's workloads -> original counts
     READY = "ready"  # wait until the active site serves
@@ -92,10 +94,45 @@ class CopyPlan:
     pairs: tuple[PvcPair, ...]
     # Why nothing is copied this run, when ``pairs`` is empty.
     skipped_because: str | None = None
+    # The pairs an earlier run of this same switch copied (so this run does not): its
+    # snapshots are still this switch's, and the ledger lists them.
+    copied_earlier: tuple[PvcPair, ...] = ()
 
     @property
     def direction(self) -> str:
         return f"{self.from_site} -> {self.to_site}"
+
+    @property
+    def switch_pairs(self) -> tuple[PvcPair, ...]:
+        """The pairs this switch copies, in this run or in an earlier run of it."""
+        return self.pairs or self.copied_earlier
+
+
+def snapshot_name(transition: str, claim: str) -> str:
+    """The VolumeSnapshot of ``claim`` taken before ``transition``'s copy, e.g.
+    ``drstack-failback-5-data-db-0``: a re-run of the switch finds it under the same name."""
+    name = f"drstack-{re.sub(r'[^a-z0-9-]', '-', transition.lower())}-{claim}"
+    return name[:253].rstrip("-.")
+
+
+@dataclass(frozen=True)
+class SnapshotPlan:
+    """The VolumeSnapshots taken before the copy overwrites the claims of ``site``; no claims
+    when this run copies nothing (steady state, the old site lost)."""
+
+    site: Site
+    snapshot_class: str  # "" for the site's default class
+    claims: tuple[str, ...]
+    transition: str  # the switch's id (Plan.transition_id), which names the snapshots
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Claim -> its snapshot's name."""
+        return {claim: snapshot_name(self.transition, claim) for claim in self.claims}
+
+    def annotation(self) -> str:
+        """The ledger's record of them: ``dr/drstack-cutover-3-data-db-0,...``."""
+        return ",".join(f"{self.site}/{name}" for name in self.names.values())
 
 
 @dataclass(frozen=True)
@@ -108,6 +145,8 @@ class LedgerRecord:
     stack: str
     transition: str
     fenced_at: str | None = None
+    # The snapshots taken before the last switch's copy (SnapshotPlan.annotation).
+    snapshots: str | None = None
 
     def annotations(self) -> dict[str, str]:
         values = {
@@ -121,6 +160,8 @@ class LedgerRecord:
         }
         if self.fenced_at:
             values[annotation_keys.LEDGER_FENCED_AT] = self.fenced_at
+        if self.snapshots:
+            values[annotation_keys.LEDGER_SNAPSHOTS] = self.snapshots
         return values
 
 
@@ -141,6 +182,8 @@ class Plan:
     # None when this stack never copies data (cold strategy with the direction's flag off, or warm).
     copy: CopyPlan | None
     ledger: LedgerRecord
+    # None unless drstack:snapshotBeforeCopy is on and this stack copies data (``copy``).
+    snapshots: SnapshotPlan | None = None
     # Sites the run does not touch at all (declared unreachable by the operator).
     untouched_sites: frozenset[Site] = frozenset()
     # The passive site was found running after a switch: this run scales it to 0.

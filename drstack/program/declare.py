@@ -15,6 +15,7 @@ from drstack.providers.pvc_migration import MigrationSpec, PvcMigration
 from drstack.providers.readiness_gate import ReadinessGate, ReadinessSpec, ReadyWorkload
 from drstack.providers.recovery import Recovery
 from drstack.providers.switch_lease import LeaseSpec, SwitchLease
+from drstack.providers.volume_snapshots import SnapshotSpec, VolumeSnapshots
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def declare_switch(config: StackConfig, plan: Plan, snapshots: dict[Site, SiteSn
             previous = site.scale(plan.workloads, previous, recovery)
         elif step.phase is Phase.DRAIN:
             previous = [_drain_gate(config, plan, snapshots, site, previous, recovery)]
+        elif step.phase is Phase.SNAPSHOT:
+            previous = [_snapshots(config, plan, site, previous, recovery)]
         elif step.phase is Phase.COPY:
             previous = [_copy(config, plan, site, previous, recovery)]
         elif step.phase is Phase.READY:
@@ -89,6 +92,18 @@ def _drain_gate(config: StackConfig, plan: Plan, snapshots: dict[Site, SiteSnaps
         claims=tuple(claims), timeout_seconds=config.drain_timeout, recovery=recovery)
     return DrainGate(f"{name}-drain", spec,
                      opts=pulumi.ResourceOptions(parent=site, depends_on=list(after)))
+
+
+def _snapshots(config: StackConfig, plan: Plan, site: SiteSwitch,
+               after: Sequence[pulumi.Resource], recovery: Recovery | None) -> VolumeSnapshots:
+    shots = plan.snapshots
+    assert shots is not None
+    spec = SnapshotSpec(
+        site=shots.site, namespace=site.config.namespace, transition=shots.transition,
+        claims=shots.claims, snapshot_class=shots.snapshot_class,
+        timeout_seconds=config.migration_timeout, recovery=recovery)
+    return VolumeSnapshots(f"{shots.site}-snapshots", spec,
+                           opts=pulumi.ResourceOptions(parent=site, depends_on=list(after)))
 
 
 def _copy(config: StackConfig, plan: Plan, site: SiteSwitch,

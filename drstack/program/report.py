@@ -21,6 +21,11 @@ def plan_table(plan: Plan, addresses: Mapping[Site, SiteAddress], *, stack: str)
             lines.append(f"data copy {plan.copy.direction}: {pairs}")
         else:
             lines.append(f"data copy: none ({plan.copy.skipped_because})")
+    if plan.snapshots is not None and plan.snapshots.claims:
+        shots = plan.snapshots
+        kind = f"class {shots.snapshot_class}" if shots.snapshot_class else "default class"
+        lines.append(f"snapshots on {shots.site} before the copy ({kind}, kept): "
+                     + ", ".join(f"{claim} -> {name}" for claim, name in shots.names.items()))
     return "\n".join(lines)
 
 
@@ -102,6 +107,12 @@ def plan_outputs(plan: Plan, addresses: Mapping[Site, SiteAddress]) -> dict[str,
             "direction": plan.copy.direction,
             "pairs": [{"source": p.source, "dr": p.dr} for p in plan.copy.pairs],
             "skippedBecause": plan.copy.skipped_because,
+        },
+        "snapshots": None if plan.snapshots is None or not plan.snapshots.claims else {
+            "site": plan.snapshots.site.value,
+            "class": plan.snapshots.snapshot_class or None,
+            "claims": [{"claim": claim, "snapshot": name}
+                       for claim, name in plan.snapshots.names.items()],
         },
         "ledger": plan.ledger.annotations(),
         "untouchedSites": sorted(site.value for site in plan.untouched_sites),

@@ -8,6 +8,8 @@ own). Each takes its spec, whose ``to_props``/``from_props`` are the one wire sc
   server-side apply; unlike the others it works in steady state too.
 - ``SwitchLease`` (``LeaseSpec``): taken on every touched site first, so two stacks cannot
   switch at once.
+- ``VolumeSnapshots`` (``SnapshotSpec``): a VolumeSnapshot of each claim a copy overwrites,
+  taken before it (drstack:snapshotBeforeCopy); never deleted.
 
 Each does its work only while a switch runs (``transition`` is not ``Transition.NONE``); in
 steady state it shows no change and touches no cluster.
@@ -32,11 +34,18 @@ from drstack.providers.readiness_gate import (
 from drstack.providers.site_scale import ScaleFailed, ScaleSpec, SiteScale, SiteScaleProvider
 from drstack.providers.step import SKIPPED, ProviderNotConfigured
 from drstack.providers.switch_lease import LeaseSpec, SwitchLease, SwitchLeaseProvider
+from drstack.providers.volume_snapshots import (
+    SnapshotFailed,
+    SnapshotSpec,
+    VolumeSnapshots,
+    VolumeSnapshotsProvider,
+)
 
 __all__ = [
     "SKIPPED", "DrainGate", "DrainGateProvider", "DrainSpec", "DrainTimeout", "LeaseSpec",
     "MigrationNotStarted", "MigrationSpec", "ProviderNotConfigured", "PvcMigration",
     "PvcMigrationProvider", "ReadinessGate", "ReadinessGateProvider", "ReadinessSpec",
     "ReadinessTimeout", "ScaleFailed", "ScaleSpec", "SiteScale", "SiteScaleProvider",
-    "SwitchLease", "SwitchLeaseProvider",
+    "SnapshotFailed", "SnapshotSpec", "SwitchLease", "SwitchLeaseProvider", "VolumeSnapshots",
+    "VolumeSnapshotsProvider",
 ]

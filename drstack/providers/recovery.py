@@ -20,6 +20,8 @@ _COLD_STATE = {
                   "may already be down",
     "drain": "{old} is scaled to 0 but some of its pods are still stopping, and {new} has not "
              "started: the application is down on both sites",
+    "snapshot": "{old} is at 0 and drained, {new} has not started and nothing was copied: the "
+                "application is down on both sites",
     "copy": "{old} is at 0 and drained, {new} has not started and its claims may hold a partial "
             "copy: the application is down on both sites",
     "scale-up": "{old} is at 0 and {new} is only partly scaled up: the application is down, or "

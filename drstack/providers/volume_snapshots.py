@@ -10,7 +10,6 @@ snapshot: the outputs and the ledger list them, and the README gives the restore
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from drstack.cluster.raw import Obj
 from drstack.cluster.retry import call as retried
 from drstack.errors import ClusterError
 from drstack.model import Site
+from drstack.planner import snapshot_name
 from drstack.providers.inputs import Inputs
 from drstack.providers.reading import Clock, Collection, api_client, watch_until
 from drstack.providers.recovery import Recovery, recovery_of, recovery_props
@@ -29,12 +29,6 @@ from drstack.providers.step import SwitchStepProvider
 
 GROUP, VERSION, PLURAL = "snapshot.storage.k8s.io", "v1", "volumesnapshots"
 MANAGED_BY = "drstack"
-
-
-def snapshot_name(transition: str, claim: str) -> str:
-    """``drstack-failback-5-data-db-0``: the switch, then the claim (a valid object name)."""
-    name = f"drstack-{re.sub(r'[^a-z0-9-]', '-', transition.lower())}-{claim}"
-    return name[:253].rstrip("-.")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,16 @@ from drstack import annotation_keys as ann
 from drstack.cluster.client import connect
 from drstack.cluster.reader import read_site
 from drstack.cluster.retry import ClusterUnavailable, update_with_conflict_retry
-from drstack.model import Kind, Lease, LivePvc, LiveWorkload, Site, SiteConfig, WorkloadRef
+from drstack.model import (
+    Kind,
+    Lease,
+    LivePvc,
+    LiveWorkload,
+    Site,
+    SiteConfig,
+    SnapshotApi,
+    WorkloadRef,
+)
 from drstack.testing.fakekube import FakeKubeServer, objects
 
 NS = "shop"
@@ -189,3 +198,31 @@ def test_ready_nodes_are_counted_only_when_asked_and_forbidden_means_unknown(
         assert forbidden.ready_nodes is None
     finally:
         api.close()
+
+
+@pytest.mark.parametrize("fault, expected", [
+    (None, SnapshotApi(served=True, classes=("csi-fast", "csi-standard"),
+                       default_class="csi-standard")),
+    (404, SnapshotApi(served=False)),  # no external-snapshotter CRDs
+    (403, SnapshotApi(served=True, classes=None)),  # this kubeconfig may not list them
+])
+def test_the_snapshot_api_is_read_only_when_asked(source_cluster: FakeKubeServer, tmp_path: Path,
+                                                  fault: int | None,
+                                                  expected: SnapshotApi) -> None:
+    populate(source_cluster)
+    for name, default in (("csi-standard", True), ("csi-fast", False)):
+        source_cluster.put({
+            "apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotClass",
+            "metadata": {"name": name, "annotations": {
+                "snapshot.storage.kubernetes.io/is-default-class": str(default).lower()}},
+            "driver": "hostpath.csi.k8s.io", "deletionPolicy": "Retain"})
+    if fault:
+        source_cluster.fail_next(1, status=fault, path_contains="volumesnapshotclasses")
+    config = site_config(source_cluster, Site.SOURCE, tmp_path)
+
+    plain = read_site(connect(config), config, selector=None, excluded=frozenset())
+    asked = read_site(connect(config), config, selector=None, excluded=frozenset(),
+                      read_snapshot_api=True)
+
+    assert plain.snapshot_api is None
+    assert asked.snapshot_api == expected

@@ -115,6 +115,8 @@ BAD = [
     ("reverseMigratePvcData", "1", "true or false"),
     ("oldSiteUnreachable", "maybe", "true or false"),
     ("breakLease", "nah", "true or false"),
+    ("snapshotBeforeCopy", "sure", "true or false"),
+    ("volumeSnapshotClass", "CSI Snapshots", "kubectl get volumesnapshotclass"),
     ("pvMigrateFlags", "--helm-set 'a=b", "quote"),
     ("pvcMap", ["data-a"], "sourceClaim=drClaim"),
     ("pvcMap", ["=data-b"], "sourceClaim=drClaim"),

@@ -1,9 +1,10 @@
 """A FAKE pv-migrate 3.x for the real-engine suite (the real one cannot be built here:
 tools/README.md). It copies nothing. It answers ``--version`` like pv-migrate 3.6.1, and for a
 copy it records its argv and what it saw on the real clusters at that moment: the pods on
-each side that mount the claim it was asked to copy, with their phases. So a test can check,
-on real API servers, that no pod used either claim while the copy ran. A test can also make
-the next copy fail (``fail_next_copy``).
+each side that mount the claim it was asked to copy, with their phases, and the
+VolumeSnapshots of the destination namespace. So a test can check, on real API servers, that
+no pod used either claim while the copy ran, and that the snapshots were ready before it. A
+test can also make the next copy fail (``fail_next_copy``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,18 @@ def pods_mounting(kubeconfig, context, namespace, claim):
     return found
 
 
+def snapshots_in(kubeconfig, context, namespace):
+    api = client.CustomObjectsApi(config.new_client_from_config(kubeconfig, context=context))
+    try:
+        items = api.list_namespaced_custom_object("snapshot.storage.k8s.io", "v1", namespace,
+                                                  "volumesnapshots")["items"]
+    except client.exceptions.ApiException:  # not served, or not allowed
+        return None
+    return {{s["metadata"]["name"]: {{
+        "claim": s["spec"]["source"].get("persistentVolumeClaimName"),
+        "readyToUse": (s.get("status") or {{}}).get("readyToUse")}} for s in items}}
+
+
 fail = pathlib.Path({fail!r})
 if fail.exists():  # the test asked the next copy to fail
     fail.unlink()
@@ -53,8 +66,10 @@ seen = {{
     "source": pods_mounting(flag("-k"), flag("-c"), flag("-n"), flag("--source")),
     "dest": pods_mounting(flag("-K"), flag("-C"), flag("-N"), flag("--dest")),
 }}
+snapshots = snapshots_in(flag("-K"), flag("-C"), flag("-N"))
 with open({record!r}, "a", encoding="utf-8") as out:
-    out.write(json.dumps({{"argv": args, "time": time.time(), "podsMounting": seen}}) + "\n")
+    out.write(json.dumps({{"argv": args, "time": time.time(), "podsMounting": seen,
+                          "destSnapshots": snapshots}}) + "\n")
 print(json.dumps({{"level": "INFO", "msg": "fake pv-migrate: nothing copied"}}), file=sys.stderr)
 sys.exit(0)
 '''

@@ -69,6 +69,15 @@ RESOURCES: tuple[ResourceType, ...] = (
         "endpointslices", "endpointslice", "EndpointSlice", "discovery.k8s.io", "v1", True,
         subresources=(),
     ),
+    # The CSI external-snapshotter's CRDs, as a cluster with them installed serves them.
+    ResourceType(
+        "volumesnapshots", "volumesnapshot", "VolumeSnapshot", "snapshot.storage.k8s.io", "v1",
+        True, ("vs",),
+    ),
+    ResourceType(
+        "volumesnapshotclasses", "volumesnapshotclass", "VolumeSnapshotClass",
+        "snapshot.storage.k8s.io", "v1", False, ("vsclass", "vsclasses"), subresources=(),
+    ),
 )
 # The API groups served besides the core group, each at the one version the fake knows.
 GROUP_VERSIONS: dict[str, str] = {rt.group: rt.version for rt in RESOURCES if rt.group}

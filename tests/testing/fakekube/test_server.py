@@ -381,7 +381,7 @@ def test_services_and_endpoint_slices_are_served_with_their_group_in_discovery(
         "app", label_selector="kubernetes.io/service-name=web").items
     assert found.endpoints[0].conditions.ready is True
     groups = client.ApisApi(api).get_api_versions().groups
-    assert {g.name for g in groups} == {"apps", "discovery.k8s.io"}
+    assert {g.name for g in groups} == {"apps", "discovery.k8s.io", "snapshot.storage.k8s.io"}
     names = {r.name for r in discovery.get_api_resources().resources}
     assert "endpointslices" in names
     with pytest.raises(ApiException) as exc:  # a group the fake does not serve
