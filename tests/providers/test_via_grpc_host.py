@@ -1,4 +1,4 @@
-"""The three providers through the real dynamic-provider host, over gRPC as the engine calls."""
+"""The providers through the real dynamic-provider host, over gRPC as the engine calls."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from drstack.providers import (
     DrainGateProvider,
     PvcMigrationProvider,
     ReadinessGateProvider,
+    VolumeSnapshotsProvider,
 )
 from drstack.testing.fake_pvmigrate import read_invocations, write_fake_pvmigrate
 from drstack.testing.fakekube import objects
@@ -228,3 +229,42 @@ def test_host_without_the_config_key_names_it(sites: Sites, start_host) -> None:
 
 def test_repo_root_is_computed() -> None:
     assert (REPO_ROOT / "drstack" / "providers" / "step.py").is_file()
+
+
+SNAPSHOTS = serialize_provider(VolumeSnapshotsProvider())
+
+
+def snapshot_props(**over: object) -> dict:
+    base = {"site": "source", "namespace": SOURCE_NS, "transition": "failback#5",
+            "claims": ["data-db-0"], "snapshotClass": "", "timeoutSeconds": 20}
+    return {**base, **over}
+
+
+def test_volume_snapshots_switch_then_a_snapshot_that_fails(sites: Sites, start_host) -> None:
+    host = start_host()
+    host.configure(sites.config)
+    inputs, failures = host.check("VolumeSnapshots", SNAPSHOTS, {}, snapshot_props())
+    assert failures == []
+    name = "drstack-failback-5-data-db-0"
+    sites.source.after_requests(1, lambda: sites.source.set_status(
+        "VolumeSnapshot", SOURCE_NS, name, {"readyToUse": True, "restoreSize": "1Gi"}),
+        watch=True)
+
+    id_, outs = host.create("VolumeSnapshots", SNAPSHOTS, inputs)
+
+    assert outs["result"] == "ready"
+    assert outs["snapshots"] == [{"claim": "data-db-0", "name": name, "restoreSize": "1Gi"}]
+    # Another claim, whose snapshot the snapshotter reports an error for: the step fails.
+    other = "drstack-failback-5-uploads"
+    sites.source.after_requests(1, lambda: sites.source.set_status(
+        "VolumeSnapshot", SOURCE_NS, other, {"error": {"message": "driver does not support"}}),
+        watch=True)
+    with pytest.raises(grpc.RpcError) as caught:
+        host.update("VolumeSnapshots", SNAPSHOTS, id_, outs,
+                    snapshot_props(claims=["data-db-0", "uploads"]))
+    details = caught.value.details()
+    assert "SnapshotFailed" in details
+    assert f"{other} (claim uploads): error: driver does not support" in details
+    # Never deleted: the engine's delete leaves both snapshots where they are.
+    host.delete("VolumeSnapshots", SNAPSHOTS, id_, outs)
+    assert len(sites.source.list("VolumeSnapshot", SOURCE_NS)) == 2
