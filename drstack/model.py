@@ -68,6 +68,9 @@ class LiveWorkload:
     claim_templates: tuple[str, ...] = ()
     # spec.selector.matchLabels: finds the workload's pods for the drain gate.
     pod_labels: tuple[tuple[str, str], ...] = ()
+    # spec.template.metadata.labels: the labels its pods get, which a Service's selector
+    # matches (the Service gate waits for the Services that select them).
+    template_labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
