@@ -5,6 +5,7 @@ own). Each takes its spec, whose ``to_props``/``from_props`` are the one wire sc
 - ``PvcMigration`` (``MigrationSpec``): PVC data copied old site -> new site with pv-migrate.
 - ``ReadinessGate`` (``ReadinessSpec``): the new site's workloads are rolled out.
 - ``ServiceGate`` (``ServiceSpec``): then the new site's Services have ready endpoints.
+- ``UrlProbe`` (``ProbeSpec``): then drstack:verifyUrls answer, asked from this machine.
 - ``SiteScale`` (``ScaleSpec``): one site's workloads at their planned counts, applied with
   server-side apply; unlike the others it works in steady state too.
 - ``SwitchLease`` (``LeaseSpec``): taken on every touched site first, so two stacks cannot
@@ -40,6 +41,7 @@ from drstack.providers.service_gate import (
 from drstack.providers.site_scale import ScaleFailed, ScaleSpec, SiteScale, SiteScaleProvider
 from drstack.providers.step import SKIPPED, ProviderNotConfigured
 from drstack.providers.switch_lease import LeaseSpec, SwitchLease, SwitchLeaseProvider
+from drstack.providers.url_probe import ProbeSpec, UrlProbe, UrlProbeProvider, UrlsNotAnswering
 
 __all__ = [
     "SKIPPED", "DrainGate", "DrainGateProvider", "DrainSpec", "DrainTimeout", "LeaseSpec",
@@ -48,5 +50,6 @@ __all__ = [
     "ReadinessTimeout", "ScaleFailed", "ScaleSpec", "SiteScale", "SiteScaleProvider",
     "SwitchLease", "SwitchLeaseProvider",
     # After the readiness gate (README: "After the readiness gate: does the application answer?")
-    "ServiceGate", "ServiceGateProvider", "ServiceSpec", "ServiceTimeout", "ServicesNotReadable",
+    "ProbeSpec", "ServiceGate", "ServiceGateProvider", "ServiceSpec", "ServiceTimeout",
+    "ServicesNotReadable", "UrlProbe", "UrlProbeProvider", "UrlsNotAnswering",
 ]
