@@ -9,6 +9,7 @@ import pulumi
 from drstack.model import Site, SiteSnapshot, StackConfig
 from drstack.planner import Phase, Plan, Transition
 from drstack.program.site import SiteSwitch
+from drstack.program.verification import declare_verification
 from drstack.providers.drain_gate import DrainGate, DrainSpec, DrainWorkload
 from drstack.providers.pvc_migration import MigrationSpec, PvcMigration
 from drstack.providers.readiness_gate import ReadinessGate, ReadinessSpec, ReadyWorkload
@@ -42,6 +43,8 @@ def declare_switch(config: StackConfig, plan: Plan,
             previous = [_copy(config, plan, site, previous)]
         elif step.phase is Phase.READY:
             previous = [_readiness_gate(config, plan, site, previous)]
+        elif step.phase is Phase.VERIFY:  # drstack/program/verification.py
+            previous = declare_verification(config, plan, snapshots, site, previous)
     # Written last: a failure anywhere above leaves the ledger as it was, so re-running the same
     # command re-plans the same switch.
     return [site.write_ledger(plan.ledger, previous) for site in sites.values()]

@@ -21,7 +21,19 @@ def plan_table(plan: Plan, addresses: Mapping[Site, SiteAddress], *, stack: str)
             lines.append(f"data copy {plan.copy.direction}: {pairs}")
         else:
             lines.append(f"data copy: none ({plan.copy.skipped_because})")
+    if plan.switching:
+        lines.append(verify_line(plan))
     return "\n".join(lines)
+
+
+def verify_line(plan: Plan) -> str:
+    """What the verify step of a switch waits for (README: "After the readiness gate")."""
+    services = (f"verify {plan.active_site}: each Service that selects a switched workload has "
+                "a ready endpoint per pod")
+    if not plan.verify_urls:
+        return f"{services} (no drstack:verifyUrls)"
+    urls = ", ".join(f"{url.shown} -> {url.expect}" for url in plan.verify_urls)
+    return f"{services}; then, asked from this machine: {urls}"
 
 
 def heading(plan: Plan, *, stack: str) -> str:
