@@ -151,44 +151,59 @@ def _endpoints(slice_: Mapping[str, Any]) -> dict[str, bool]:
 
 
 class ServiceEndpoints:
-    """The Service gate's view: the endpoints of each Service it waits for, slice by slice."""
+    """The Service gate's view: the endpoints of each Service it waits for, slice by slice.
+
+    An event recounts only the Service whose slice it is about, so that an event costs the
+    endpoints of one Service, not of the namespace.
+    """
 
     def __init__(self, services: Sequence[SelectingService]) -> None:
         self._services = {s.name: s for s in services}
         # slice name -> (its Service, its endpoints and whether each is ready)
         self._slices: dict[str, tuple[str, dict[str, bool]]] = {}
+        self._counts = {name: EndpointCount(0, 0) for name in self._services}
 
     def reset(self, kind: str, items: list[dict[str, Any]], at: float) -> None:
         self._slices = {}
         for item in items:
-            self._put(item)
+            self._put(item, recount=False)
+        for name in self._services:
+            self._recount(name)
 
     def apply(self, kind: str, event: str, obj: dict[str, Any], at: float) -> None:
         if event == "DELETED":
-            self._slices.pop((obj.get("metadata") or {}).get("name", ""), None)
+            gone = self._slices.pop((obj.get("metadata") or {}).get("name", ""), None)
+            if gone is not None:
+                self._recount(gone[0])
         else:
             self._put(obj)
 
-    def _put(self, slice_: Mapping[str, Any]) -> None:
+    def _put(self, slice_: Mapping[str, Any], *, recount: bool = True) -> None:
         meta = slice_.get("metadata") or {}
         name, service = meta.get("name", ""), (meta.get("labels") or {}).get(SERVICE_NAME_LABEL)
+        before = self._slices.pop(name, None)
         if service in self._services:
             self._slices[name] = (service, _endpoints(slice_))
-        else:  # relabelled away, or never ours
-            self._slices.pop(name, None)
+        if recount:  # the slice's Service, and the one it was relabelled away from
+            owners = {service, before[0] if before else None}
+            for changed in sorted(o for o in owners if isinstance(o, str) and o in self._services):
+                self._recount(changed)
+
+    def _recount(self, service: str) -> None:
+        merged: dict[str, bool] = {}
+        for owner, endpoints in self._slices.values():
+            if owner == service:
+                for key, ready in endpoints.items():
+                    merged[key] = merged.get(key, False) or ready
+        self._counts[service] = EndpointCount(sum(merged.values()), len(merged))
 
     def counts(self) -> dict[str, EndpointCount]:
         """Service name -> its endpoint counts, for every Service waited for."""
-        merged: dict[str, dict[str, bool]] = {name: {} for name in self._services}
-        for service, endpoints in self._slices.values():
-            for key, ready in endpoints.items():
-                merged[service][key] = merged[service].get(key, False) or ready
-        return {name: EndpointCount(sum(eps.values()), len(eps)) for name, eps in merged.items()}
+        return dict(self._counts)
 
     def waiting(self) -> list[SelectingService]:
         """The Services with fewer ready endpoints than pods of the workloads they select."""
-        counts = self.counts()
-        return [s for s in self._services.values() if counts[s.name].ready < s.expected]
+        return [s for s in self._services.values() if self._counts[s.name].ready < s.expected]
 
     def done(self) -> bool:
         return not self.waiting()

@@ -205,3 +205,13 @@ def test_an_endpoint_without_a_ready_condition_is_ready_and_each_pod_counts_once
     view.apply("EndpointSlice", "DELETED", v4, 1.0)
     view.apply("EndpointSlice", "MODIFIED", {**v6, "endpoints": []}, 1.0)
     assert str(view.counts()["front"]) == "0/0" and not view.done()
+
+
+def test_a_slice_relabelled_to_another_service_is_counted_there_only() -> None:
+    one = ServedWorkload("Deployment", "web", (("app", "web"),), 1)
+    view = ServiceEndpoints(selecting_services(
+        [objects.service("web"), objects.service("web-v2", {"app": "web"})], [one]))
+    view.reset("EndpointSlice", [objects.endpoint_slice("s-1", "web", ready=1)], 0.0)
+    assert {n: str(c) for n, c in view.counts().items()} == {"web": "1/1", "web-v2": "0/0"}
+    view.apply("EndpointSlice", "MODIFIED", objects.endpoint_slice("s-1", "web-v2", ready=1), 1.0)
+    assert {n: str(c) for n, c in view.counts().items()} == {"web": "0/0", "web-v2": "1/1"}
