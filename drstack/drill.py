@@ -3,8 +3,8 @@
 It runs through Pulumi's Automation API against whatever the project's two stacks point at (the
 sandbox by default), and times every step of each switch from the engine's event stream: when
 the first resource of a step starts, when the last one of it is done. The app is down (the
-measured RTO) from the start of the old site's scale-down to the end of the new site's readiness
-gate.
+measured RTO) from the start of the old site's scale-down to the end of the new site's verify
+step: only then do its Services reach every pod (and its drstack:verifyUrls answer).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from drstack.sandbox.sandbox import Sandbox, Say
 from drstack.sandbox.stack_files import read_config, stack_file
 from drstack.toolchain import TOOLS_BIN, current_project
 
-STEP_ORDER = ("lease", "scale-down", "drain", "copy", "scale-up", "ready", "ledger")
+STEP_ORDER = ("lease", "scale-down", "drain", "copy", "scale-up", "ready", "verify", "ledger")
 # Engine operations that change something (a refresh is not a step; an unchanged resource
 # did not run).
 _WORKING_OPS = {"create", "update", "replace", "create-replacement"}
@@ -73,6 +73,8 @@ def step_of(urn: str, active: Site) -> str | None:
         return "drain"
     if name.endswith("-ready"):
         return "ready"
+    if name.endswith(("-services", "-urls")):
+        return "verify"
     for site, step in ((passive, "scale-down"), (active, "scale-up")):
         if name == f"{site.value}-scale":
             return step
@@ -88,10 +90,10 @@ def report(transition: str, stack: str, spans: dict[str, tuple[float, float]],
             lines.append(f"  {step:<11} {e - b:8.2f}   {b:6.2f} -> {e:6.2f}")
         else:
             lines.append(f"  {step:<11} {'-':>8}   (not in this switch)")
-    if "scale-down" in spans and "ready" in spans:
-        rto = spans["ready"][1] - spans["scale-down"][0]
+    if "scale-down" in spans and "verify" in spans:
+        rto = spans["verify"][1] - spans["scale-down"][0]
         lines.append(f"  app down (measured RTO): {rto:.2f}s, from the start of the scale-down "
-                     "to the new site ready")
+                     "to the new site verified")
     lines.append(f"  `pulumi up -s {stack}` ({transition}) took {total:.2f}s in all")
     return lines
 

@@ -5,7 +5,8 @@
     │                     kubeconfig or context, a provider's config or inputs
     ├── PlanError         the switch cannot be planned (drstack.planner); nothing was changed
     ├── ClusterError      a cluster could not be reached, or did not do in time what the switch
-    │                     asked (pods gone, workloads ready), or another switch holds the lease
+    │                     asked (pods gone, workloads ready, Services with endpoints, URLs
+    │                     answering), or another switch holds the lease
     └── PvMigrateError    pv-migrate cannot run as configured, or a copy failed
 
 ConfigError lives in drstack.config.errors and PlanError in drstack.planner.plan, next to what

@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 
 class Site(enum.StrEnum):
@@ -67,6 +68,9 @@ class LiveWorkload:
     claim_templates: tuple[str, ...] = ()
     # spec.selector.matchLabels: finds the workload's pods for the drain gate.
     pod_labels: tuple[tuple[str, str], ...] = ()
+    # spec.template.metadata.labels: the labels its pods get, which a Service's selector
+    # matches (the Service gate waits for the Services that select them).
+    template_labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,59 @@ def is_inline_kubeconfig(value: str) -> bool:
     return "\n" in value.strip() or value.lstrip().startswith(("{", "apiVersion"))
 
 
+@dataclass(frozen=True, repr=False)
+class VerifyUrl:
+    """A URL that drstack:verifyUrls probes after a switch, and the status it must answer."""
+
+    # As configured: it may carry user:password@ or a token in its query, so it is never shown
+    # (``shown`` is) and its resource input is a secret when ``sensitive``.
+    url: str
+    # "2xx" (the default), another class such as "3xx", or one status such as "204".
+    expect: str = "2xx"
+    # Set with `pulumi config set --secret`.
+    from_secret: bool = False
+
+    @property
+    def shown(self) -> str:
+        return shown_url(self.url)
+
+    @property
+    def has_password(self) -> bool:
+        return urlsplit(self.url).password is not None
+
+    @property
+    def sensitive(self) -> bool:
+        """Whether the full URL must be kept secret: set as one, or carrying credentials."""
+        parts = urlsplit(self.url)
+        return self.from_secret or "@" in parts.netloc or bool(parts.query)
+
+    def accepts(self, status: int) -> bool:
+        code = str(status)
+        return code == self.expect or (self.expect.endswith("xx") and code[0] == self.expect[0])
+
+    def __repr__(self) -> str:
+        return f"VerifyUrl({self.shown!r}, expect={self.expect!r})"
+
+
+def shown_url(url: str) -> str:
+    """``url`` as drstack shows it: no ``user:password@``, and its query (which may hold a
+    token) as ``?…``. When an ``@`` is anywhere but before the host, drstack cannot tell a
+    password from a path, and shows only the scheme."""
+    text = url.strip()
+    if "@" not in text:  # no user:password: only the query may hold a secret
+        base, query, _ = text.partition("#")[0].partition("?")
+        return base + ("?…" if query else "")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return "…"
+    if not parts.hostname or text.count("@") != parts.netloc.count("@"):
+        return f"{parts.scheme}://…" if parts.scheme.isalpha() else "…"
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path}" + ("?…" if parts.query else "")
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """The validated config of one stack: both sites, and how this stack switches to its own."""
@@ -295,6 +352,10 @@ class StackConfig:
     break_lease: bool = False
     snapshot_before_copy: bool = False
     volume_snapshot_class: str = ""  # "" for the destination's default class
+    # After the readiness gate: URLs probed from the machine running `pulumi up`, and how long
+    # they may take to answer as expected (the Service gate uses readiness_timeout).
+    verify_urls: tuple[VerifyUrl, ...] = ()
+    verify_timeout: float = 300.0
 
     def site(self, site: Site) -> SiteConfig:
         return self.source if site is Site.SOURCE else self.dr

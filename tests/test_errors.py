@@ -14,6 +14,9 @@ from drstack.providers import (
     MigrationNotStarted,
     ProviderNotConfigured,
     ReadinessTimeout,
+    ServicesNotReadable,
+    ServiceTimeout,
+    UrlsNotAnswering,
 )
 from drstack.providers.inputs import InvalidInputs
 from drstack.pvmigrate import (
@@ -28,7 +31,7 @@ FAMILIES = {
     ConfigError: [ConfigError, ClusterConfigError, ProviderNotConfigured, InvalidInputs],
     PlanError: [PlanError],
     ClusterError: [ClusterUnavailable, ClusterConflict, LeaseHeld, DrainTimeout,
-                   ReadinessTimeout],
+                   ReadinessTimeout, ServiceTimeout, ServicesNotReadable, UrlsNotAnswering],
     PvMigrateError: [PvMigrateMissing, PvMigrateVersionUnknown, PvMigrateUnsupported,
                      PvMigrateFlagsInvalid, MigrationNotStarted, MigrationFailed],
 }

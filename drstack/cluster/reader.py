@@ -130,6 +130,8 @@ def workload_from(kind: Kind, obj: Mapping[str, Any]) -> LiveWorkload:
             for t in spec.get("volumeClaimTemplates") or []
         ),
         pod_labels=tuple(sorted(((spec.get("selector") or {}).get("matchLabels") or {}).items())),
+        template_labels=tuple(sorted(
+            (((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}).items())),
     )
 
 

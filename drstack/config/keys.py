@@ -85,6 +85,11 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("volumeSnapshotClass", "string", "",
               "The VolumeSnapshotClass of those snapshots; empty: the destination cluster's "
               "default class."),
+    ConfigKey("verifyUrls", "array", [],
+              "URLs that must answer once the new site's Services have ready endpoints, as URL "
+              "or URL=STATUS (default: any 2xx), probed from the machine running `pulumi up`."),
+    ConfigKey("verifyTimeout", "string", "5m",
+              "How long the verifyUrls may take to answer as expected (e.g. 90s, 5m)."),
 )
 
 KEYS_BY_NAME: dict[str, ConfigKey] = {k.name: k for k in KEYS}

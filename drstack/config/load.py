@@ -18,12 +18,15 @@ from drstack.config.syntax import (
     parse_duration,
     selector_problem,
 )
+from drstack.config.verify_urls import entry_fix, parse_verify_url
 from drstack.model import (
     Site,
     SiteConfig,
     StackConfig,
     Strategy,
+    VerifyUrl,
     WorkloadRef,
+    shown_url,
 )
 from drstack.pvmigrate.flags import split_flags
 
@@ -82,7 +85,9 @@ class _Findings:
                  f"set it to true or false: pulumi config set drstack:{key} false")
         return False
 
-    def string_list(self, key: str) -> list[str]:
+    def string_list(self, key: str, *, hide_value: bool = False) -> list[str]:
+        """The key's list of strings; ``hide_value``: a finding does not show the value (it
+        may hold a credential)."""
         value = self.value(key)
         if isinstance(value, str):
             try:
@@ -92,9 +97,12 @@ class _Findings:
         if isinstance(value, dict):  # accept a map too, for automation that writes one
             return [f"{k}={v}" for k, v in value.items()]
         if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-            self.add(key, "not a list of strings",
-                     f"write it as a YAML list under {key} in Pulumi.<stack>.yaml, "
-                     f"or use pulumi config set --path '{key}[0]' VALUE")
+            fix = (f"write it as a YAML list under {key} in Pulumi.<stack>.yaml, "
+                   f"or use pulumi config set --path '{key}[0]' VALUE")
+            if hide_value:
+                self.items.append(ConfigFinding(key, None, "not a list of strings", fix))
+            else:
+                self.add(key, "not a list of strings", fix)
             return []
         return [str(v).strip() for v in value]
 
@@ -152,6 +160,8 @@ def load_config(raw: Mapping[str, Any], *, stack: str,
         f.add("volumeSnapshotClass", "is not a valid object name (lowercase letters, digits, "
               "'-' and '.')", "use the name exactly as `kubectl get volumesnapshotclass` shows "
               "it, or leave it empty for the default class")
+    verify_urls = _verify_urls(f, stack)
+    verify_timeout = f.parsed("verifyTimeout", parse_duration, "e.g. 5m", 300.0)
 
     if f.items:
         raise ConfigError(f.items)
@@ -181,6 +191,8 @@ def load_config(raw: Mapping[str, Any], *, stack: str,
         break_lease=break_lease,
         snapshot_before_copy=snapshot_before_copy,
         volume_snapshot_class=snapshot_class,
+        verify_urls=verify_urls,
+        verify_timeout=verify_timeout,
     )
 
 
@@ -331,6 +343,27 @@ def _pvc_map(f: _Findings) -> dict[str, str]:
         else:
             pairs[source] = dr
     return pairs
+
+
+def _verify_urls(f: _Findings, stack: str) -> tuple[VerifyUrl, ...]:
+    """Every entry read, or a finding for it; a URL is shown without its credentials."""
+    secret = "verifyUrls" in f.secret_keys
+    urls = []
+    for index, item in enumerate(f.string_list("verifyUrls", hide_value=True)):
+        try:
+            url = parse_verify_url(item, from_secret=secret)
+        except ValueError as exc:
+            f.add("verifyUrls", f"entry [{index}] {exc}", entry_fix(index), value=shown_url(item))
+            continue
+        if url.has_password and not secret:
+            # Pulumi keeps a plain config value as it is, in the stack file and in the state
+            # (the dynamic providers' config): only a secret is encrypted in both.
+            f.add("verifyUrls", f"entry [{index}] carries a password, and the key is not a "
+                  f"secret, so Pulumi keeps it in plain text in Pulumi.{stack}.yaml and in the "
+                  "state", f"set it as a secret: pulumi config set -s {stack} --secret --path "
+                  f"'drstack:verifyUrls[{index}]' URL", value=url.shown)
+        urls.append(url)
+    return tuple(urls)
 
 
 def _concurrency(f: _Findings) -> int:

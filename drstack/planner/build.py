@@ -167,6 +167,7 @@ def assess(
         fencing=fencing,
         adopting=transition is Transition.NONE and last.ledger is None,
         warnings=found.warnings(),
+        verify_urls=config.verify_urls,
     )
     return Assessment(plan, tuple(found.items), copy)
 
@@ -278,7 +279,7 @@ def _steps(strategy: Strategy, transition: Transition, active: Site,
     down = [Step(Phase.SCALE_DOWN, passive), Step(Phase.DRAIN, passive)]
     if passive in untouched:
         down = []
-    up = [Step(Phase.SCALE_UP, active), Step(Phase.READY, active)]
+    up = [Step(Phase.SCALE_UP, active), Step(Phase.READY, active), Step(Phase.VERIFY, active)]
     # Warm brings the new site up first; in steady state (fencing included) the passive site
     # goes to 0 first, so a site that came back after a disaster is fenced before anything else.
     if strategy is Strategy.WARM and transition is not Transition.NONE:

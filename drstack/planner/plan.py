@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from drstack import annotation_keys
 from drstack.errors import DrstackError
-from drstack.model import Site, Strategy, WorkloadRef
+from drstack.model import Site, Strategy, VerifyUrl, WorkloadRef
 
 # The run id prefix of a run that switches nothing but moves counts (Plan.transition_id).
 REALIGN = "realign"
@@ -38,6 +38,8 @@ class Phase(enum.StrEnum):
     COPY = "copy"  # PVC data, last active site -> active site
     SCALE_UP = "scale-up"  # active site's workloads -> original counts
     READY = "ready"  # wait until the active site serves
+    # Then until its Services have ready endpoints, and its drstack:verifyUrls answer.
+    VERIFY = "verify"
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,8 @@ class Plan:
     # No ledger yet and no switch: this run records the active site as it finds it.
     adopting: bool = False
     warnings: tuple[str, ...] = ()
+    # What the verify step probes from the machine running `pulumi up` (drstack:verifyUrls).
+    verify_urls: tuple[VerifyUrl, ...] = ()
 
     @property
     def passive_site(self) -> Site:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
 from drstack.model import Site, SiteSnapshot, StackConfig
 from drstack.planner import Phase, Plan, Transition
 from drstack.program.site import SiteSwitch
+from drstack.program.verification import Verification, declare_verification
 from drstack.providers.drain_gate import DrainGate, DrainSpec, DrainWorkload
 from drstack.providers.pvc_migration import MigrationSpec, PvcMigration
 from drstack.providers.readiness_gate import ReadinessGate, ReadinessSpec, ReadyWorkload
@@ -25,6 +27,13 @@ class Declared:
     # Every resource of the step before the ledger: done means every step is done.
     last_step: tuple[pulumi.Resource, ...]
     ledgers: tuple[pulumi.CustomResource, ...]  # the last resources of the run
+    # The verify step (Service gate, URL probe): what the outputs report of it.
+    verification: Verification | None = None
+
+    def verification_outputs(self) -> dict[str, Any]:
+        if self.verification is None:  # no verify step declared (no site made active)
+            return {"verifiedAt": None, "serviceEndpoints": None, "urlProbes": []}
+        return self.verification.outputs()
 
 
 def declare_switch(config: StackConfig, plan: Plan, snapshots: dict[Site, SiteSnapshot],
@@ -49,6 +58,7 @@ def declare_switch(config: StackConfig, plan: Plan, snapshots: dict[Site, SiteSn
     # The lease comes first; the ledger, last, releases it.
     previous: Sequence[pulumi.Resource] = [lease]
     recovery = _recovery(config, plan)
+    verification = None
     for step in plan.steps:
         site = sites[step.site]
         if step.phase in (Phase.SCALE_DOWN, Phase.SCALE_UP):
@@ -61,10 +71,14 @@ def declare_switch(config: StackConfig, plan: Plan, snapshots: dict[Site, SiteSn
             previous = [_copy(config, plan, site, previous, recovery)]
         elif step.phase is Phase.READY:
             previous = [_readiness_gate(config, plan, site, previous, recovery)]
+        elif step.phase is Phase.VERIFY:  # drstack/program/verification.py
+            verification = declare_verification(config, plan, snapshots, site, previous,
+                                                recovery)
+            previous = [verification.last]
     # Written last: a failure anywhere above leaves the ledger as it was, so re-running the same
     # command re-plans the same switch.
     ledgers = tuple(site.write_ledger(plan.ledger, previous) for site in sites.values())
-    return Declared(tuple(previous), ledgers)
+    return Declared(tuple(previous), ledgers, verification)
 
 
 def _recovery(config: StackConfig, plan: Plan) -> Recovery | None:

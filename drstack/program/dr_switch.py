@@ -59,6 +59,7 @@ class DrSwitch(pulumi.ComponentResource):
         self.ready = pulumi.Output.all(
             *(getattr(r, "id", r.urn) for r in declared.last_step)).apply(lambda _: active)
         self.outputs = {**plan_outputs(self.plan, site_addresses(self.config)),
-                        "ledgerStatus": ledger_status(self.plan, declared.ledgers)}
+                        "ledgerStatus": ledger_status(self.plan, declared.ledgers),
+                        **declared.verification_outputs()}
         self.register_outputs({"ready": self.ready, "activeSite": active,
                                "transition": self.plan.transition_name})

@@ -7,7 +7,7 @@ from typing import Any
 
 from drstack.config.kubeconfig import SiteAddress
 from drstack.model import Site
-from drstack.planner import Plan
+from drstack.planner import Plan, Transition
 
 
 def plan_table(plan: Plan, addresses: Mapping[Site, SiteAddress], *, stack: str) -> str:
@@ -26,7 +26,19 @@ def plan_table(plan: Plan, addresses: Mapping[Site, SiteAddress], *, stack: str)
         kind = f"class {shots.snapshot_class}" if shots.snapshot_class else "default class"
         lines.append(f"snapshots on {shots.site} before the copy ({kind}, kept): "
                      + ", ".join(f"{claim} -> {name}" for claim, name in shots.names.items()))
+    if plan.transition_id != Transition.NONE.value:  # a switch, or a realign: gates run
+        lines.append(verify_line(plan))
     return "\n".join(lines)
+
+
+def verify_line(plan: Plan) -> str:
+    """What the verify step of a switch waits for (README: "After the readiness gate")."""
+    services = (f"verify {plan.active_site}: each Service that selects a switched workload has "
+                "a ready endpoint per pod")
+    if not plan.verify_urls:
+        return f"{services} (no drstack:verifyUrls)"
+    urls = ", ".join(f"{url.shown} -> {url.expect}" for url in plan.verify_urls)
+    return f"{services}; then, asked from this machine: {urls}"
 
 
 def heading(plan: Plan, *, stack: str) -> str:

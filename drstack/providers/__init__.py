@@ -4,6 +4,8 @@ own). Each takes its spec, whose ``to_props``/``from_props`` are the one wire sc
 - ``DrainGate`` (``DrainSpec``): the old site's pods are gone (after it was scaled to 0).
 - ``PvcMigration`` (``MigrationSpec``): PVC data copied old site -> new site with pv-migrate.
 - ``ReadinessGate`` (``ReadinessSpec``): the new site's workloads are rolled out.
+- ``ServiceGate`` (``ServiceSpec``): then the new site's Services have ready endpoints.
+- ``UrlProbe`` (``ProbeSpec``): then drstack:verifyUrls answer, asked from this machine.
 - ``SiteScale`` (``ScaleSpec``): one site's workloads at their planned counts, applied with
   server-side apply; unlike the others it works in steady state too.
 - ``SwitchLease`` (``LeaseSpec``): taken on every touched site first, so two stacks cannot
@@ -31,9 +33,17 @@ from drstack.providers.readiness_gate import (
     ReadinessSpec,
     ReadinessTimeout,
 )
+from drstack.providers.service_gate import (
+    ServiceGate,
+    ServiceGateProvider,
+    ServicesNotReadable,
+    ServiceSpec,
+    ServiceTimeout,
+)
 from drstack.providers.site_scale import ScaleFailed, ScaleSpec, SiteScale, SiteScaleProvider
 from drstack.providers.step import SKIPPED, ProviderNotConfigured
 from drstack.providers.switch_lease import LeaseSpec, SwitchLease, SwitchLeaseProvider
+from drstack.providers.url_probe import ProbeSpec, UrlProbe, UrlProbeProvider, UrlsNotAnswering
 from drstack.providers.volume_snapshots import (
     SnapshotFailed,
     SnapshotSpec,
@@ -48,4 +58,7 @@ __all__ = [
     "ReadinessTimeout", "ScaleFailed", "ScaleSpec", "SiteScale", "SiteScaleProvider",
     "SnapshotFailed", "SnapshotSpec", "SwitchLease", "SwitchLeaseProvider", "VolumeSnapshots",
     "VolumeSnapshotsProvider",
+    # After the readiness gate (README: "After the readiness gate: does the application answer?")
+    "ProbeSpec", "ServiceGate", "ServiceGateProvider", "ServiceSpec", "ServiceTimeout",
+    "ServicesNotReadable", "UrlProbe", "UrlProbeProvider", "UrlsNotAnswering",
 ]

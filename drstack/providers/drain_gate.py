@@ -19,7 +19,7 @@ from pulumi.dynamic import Resource
 
 from drstack.errors import ClusterError
 from drstack.model import Site
-from drstack.providers.inputs import Inputs, workload_entry
+from drstack.providers.inputs import Inputs, label_entry, workload_entry
 from drstack.providers.reading import Clock, Collection, api_client, watch_until
 from drstack.providers.recovery import Recovery, recovery_of, recovery_props
 from drstack.providers.step import SwitchStepProvider
@@ -73,14 +73,8 @@ class DrainSpec:
         workloads = []
         for index, entry in enumerate(inputs.entries("workloads")):
             kind, name = workload_entry(inputs, "workloads", index, entry)
-            labels = entry.get("podLabels")
-            if (not isinstance(labels, Mapping)
-                    or not all(isinstance(k, str) and isinstance(v, str)
-                               for k, v in labels.items())):
-                inputs.fail(f"workloads[{index}].podLabels",
-                            f"must be a map of label -> value, got {labels!r}")
-                labels = {}
-            workloads.append(DrainWorkload(kind, name, tuple(sorted(labels.items()))))
+            labels = label_entry(inputs, f"workloads[{index}].podLabels", entry.get("podLabels"))
+            workloads.append(DrainWorkload(kind, name, labels))
         claims = inputs.strings("claims")
         spec = cls(
             site=site,

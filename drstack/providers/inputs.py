@@ -169,6 +169,16 @@ def workload_entry(inputs: Inputs, key: str, index: int,
     return str(kind), str(name)
 
 
+def label_entry(inputs: Inputs, where: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """A map of label -> value in an entry (e.g. a workload's pod labels), sorted; a failure
+    for anything else."""
+    if (not isinstance(value, Mapping)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())):
+        inputs.fail(where, f"must be a map of label -> value, got {_shown(value)}")
+        return ()
+    return tuple(sorted(value.items()))
+
+
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

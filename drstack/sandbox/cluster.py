@@ -267,7 +267,9 @@ class LocalCluster:
 
     def _kwok_argv(self) -> list[str]:
         # Stages (tools/build.sh): nodes Ready with a heartbeat; pods Running and Ready, deleted
-        # pods gone at once.
+        # pods gone at once. Pods get IPs from --cidr (nodes from --node-ip), so that the
+        # EndpointSlice controller adds them to their Services (the Service gate waits for it):
+        # a config file's options are not defaulted, and without these no pod had an IP.
         options = self.folder / "kwok-options.yaml"
         options.write_text(yaml.safe_dump_all([{
             "apiVersion": "config.kwok.x-k8s.io/v1alpha1", "kind": "KwokConfiguration",
@@ -275,7 +277,8 @@ class LocalCluster:
             snapshot_api.kwok_stage()]))
         return [str(tool("kwok")), "--kubeconfig", str(self.kubeconfig),
                 "--config", str(KWOK_STAGES), "--config", str(options),
-                "--manage-all-nodes=true", "--server-address", ""]
+                "--manage-all-nodes=true", "--server-address", "",
+                "--cidr", "10.0.0.0/16", "--node-ip", "10.255.0.1"]
 
     def _spawn(self, component: str, argv: list[str]) -> int:
         log = open(self.log(component), "ab")

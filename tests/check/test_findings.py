@@ -23,7 +23,8 @@ def test_a_pair_serving_on_source_is_ready_to_cut_over_with_nothing_to_fail_back
     cutover, failback = checked.direction("cutover"), checked.direction("failback")
     assert (cutover["stack"], cutover["makesActive"], cutover["status"], cutover["run"]) == (
         "dr", "dr", "ready", "cutover")
-    assert cutover["steps"] == ["scale-down source", "drain source", "scale-up dr", "ready dr"]
+    assert cutover["steps"] == ["scale-down source", "drain source", "scale-up dr", "ready dr",
+                                "verify dr"]
     assert (failback["stack"], failback["status"], failback["run"]) == ("source", "ready", "none")
     assert {f["severity"] for d in (cutover, failback) for f in d["findings"]} == {"info"}
 

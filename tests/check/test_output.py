@@ -69,7 +69,7 @@ def test_the_table_shows_the_sites_the_last_switch_each_direction_and_the_result
         "",
         "cutover to dr (pulumi up -s dr): READY",
         "  would: cutover from source (ledger generation 1): scale-down source, drain source, "
-        "scale-up dr, ready dr",
+        "scale-up dr, ready dr, verify dr",
         "",
         "failback to source (pulumi up -s source): READY",
         "  would: nothing: source is already active (from ledger generation 1); no switch to "

@@ -34,13 +34,11 @@ def site_config(server: FakeKubeServer, site: Site, tmp_path: Path) -> SiteConfi
 
 def populate(server: FakeKubeServer, ledger: dict[str, str] | None = None, extra: int = 0) -> None:
     server.put(objects.namespace(NS, annotations=ledger))
-    server.put(
-        objects.deployment(
-            "web", 3, labels={"part-of": "shop"}, image="web:2", claim_names=["uploads"],
-            annotations={ann.ORIGINAL_REPLICAS: "3"},
-        ),
-        namespace=NS,
-    )
+    web = objects.deployment("web", 3, labels={"part-of": "shop"}, image="web:2",
+                             claim_names=["uploads"], annotations={ann.ORIGINAL_REPLICAS: "3"})
+    # Its pods get a label its selector does not name: a Service may select on it.
+    web["spec"]["template"]["metadata"]["labels"]["tier"] = "frontend"
+    server.put(web, namespace=NS)
     server.put(objects.deployment("worker", 0, labels={"part-of": "shop"}), namespace=NS)
     server.put(
         objects.statefulset("db", 2, labels={"part-of": "shop"}, image="pg:16",
@@ -79,12 +77,13 @@ def test_snapshots_of_both_sites(
         LiveWorkload(
             WorkloadRef(Kind.DEPLOYMENT, "web"), 3, original_annotation="3", images=("web:2",),
             claim_names=("uploads",), pod_labels=(("app", "web"),),
+            template_labels=(("app", "web"), ("tier", "frontend")),
         ),
         LiveWorkload(WorkloadRef(Kind.DEPLOYMENT, "worker"), 0, images=("app:1",),
-                     pod_labels=(("app", "worker"),)),
+                     pod_labels=(("app", "worker"),), template_labels=(("app", "worker"),)),
         LiveWorkload(
             WorkloadRef(Kind.STATEFUL_SET, "db"), 2, images=("pg:16",), claim_templates=("data",),
-            pod_labels=(("app", "db"),),
+            pod_labels=(("app", "db"),), template_labels=(("app", "db"),),
         ),
     )
     assert src.pvcs == (LivePvc("data-db-0"), LivePvc("data-db-1"), LivePvc("uploads"))

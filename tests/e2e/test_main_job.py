@@ -38,7 +38,7 @@ def test_sandbox_up_then_drill_then_down_in_a_fresh_checkout(tmp_path: Path) -> 
         assert "drill: cutover (pulumi up -s dr)" in out
         assert "drill: failback (pulumi up -s source)" in out
         assert "| drstack: cutover to dr" in out and "| drstack: failback to source" in out
-        for step in ("lease", "scale-down", "drain", "scale-up", "ready", "ledger"):
+        for step in ("lease", "scale-down", "drain", "scale-up", "ready", "verify", "ledger"):
             assert len(re.findall(rf"^  {step}\s+\d+\.\d\d\s", out, re.M)) == 2, (step, out)
         assert len(re.findall(r"app down \(measured RTO\): \d+\.\d\ds", out)) == 2
         assert "pulumi stack history" in out

@@ -28,8 +28,9 @@ def test_the_front_door_moves_to_source_only_after_the_failbacks_last_step(dr_se
 
     (app,) = run.of_type("kubernetes:core/v1:Service")
     assert app.inputs["spec"]["externalName"] == "shop.source.example"
-    # It waits for the switch: its inputs depend on the readiness gate, the last step.
-    assert run.named("source-ready").urn in app.dependencies
+    # It waits for the switch: its inputs depend on the verify step (the Service gate), the
+    # last step before the ledger.
+    assert run.named("source-services").urn in app.dependencies
     assert run.outputs["servingSite"] == "source"
     assert run.outputs["transition"] == "failback"
     # Found on the real engine: both stacks declare this one object, so each must take it over

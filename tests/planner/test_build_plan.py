@@ -106,7 +106,8 @@ def test_steady_state_puts_the_passive_site_first_even_for_warm():
     for strategy in (COLD, WARM):
         plan = plan_for(config(SOURCE, strategy=strategy), source_serving())
         assert plan.steps == (Step(Phase.SCALE_DOWN, DR), Step(Phase.DRAIN, DR),
-                              Step(Phase.SCALE_UP, SOURCE), Step(Phase.READY, SOURCE))
+                              Step(Phase.SCALE_UP, SOURCE), Step(Phase.READY, SOURCE),
+                              Step(Phase.VERIFY, SOURCE))
 
 
 def dr_syncer_cutover_state(dr_web: int = 3):
@@ -365,25 +366,26 @@ def test_assume_active_site_is_ignored_with_a_warning_when_the_state_is_clear():
 def test_cold_switch_order_is_old_site_down_and_drained_before_the_new_site_comes_up():
     assert plan_for(config(DR), source_serving()).steps == (
         Step(Phase.SCALE_DOWN, SOURCE), Step(Phase.DRAIN, SOURCE),
-        Step(Phase.SCALE_UP, DR), Step(Phase.READY, DR))
+        Step(Phase.SCALE_UP, DR), Step(Phase.READY, DR), Step(Phase.VERIFY, DR))
     assert plan_for(config(SOURCE), dr_serving()).steps == (
         Step(Phase.SCALE_DOWN, DR), Step(Phase.DRAIN, DR),
-        Step(Phase.SCALE_UP, SOURCE), Step(Phase.READY, SOURCE))
+        Step(Phase.SCALE_UP, SOURCE), Step(Phase.READY, SOURCE), Step(Phase.VERIFY, SOURCE))
 
 
 def test_cold_switch_with_data_copy_copies_between_drain_and_scale_up():
     snapshots = with_claims(("uploads",), ("uploads",), ["uploads"], ["uploads"])
     assert plan_for(config(DR, migrate=True), snapshots).steps == (
         Step(Phase.SCALE_DOWN, SOURCE), Step(Phase.DRAIN, SOURCE), Step(Phase.COPY, DR),
-        Step(Phase.SCALE_UP, DR), Step(Phase.READY, DR))
+        Step(Phase.SCALE_UP, DR), Step(Phase.READY, DR), Step(Phase.VERIFY, DR))
 
 
 def test_warm_switch_brings_the_new_site_up_and_ready_before_the_old_one_goes_down():
     assert plan_for(config(DR, strategy=WARM), source_serving()).steps == (
-        Step(Phase.SCALE_UP, DR), Step(Phase.READY, DR),
+        Step(Phase.SCALE_UP, DR), Step(Phase.READY, DR), Step(Phase.VERIFY, DR),
         Step(Phase.SCALE_DOWN, SOURCE), Step(Phase.DRAIN, SOURCE))
     plan = plan_for(config(SOURCE, strategy=WARM), dr_serving())
     assert plan.steps == (Step(Phase.SCALE_UP, SOURCE), Step(Phase.READY, SOURCE),
+                          Step(Phase.VERIFY, SOURCE),
                           Step(Phase.SCALE_DOWN, DR), Step(Phase.DRAIN, DR))
     assert plan.copy is None
 
@@ -494,7 +496,7 @@ def test_old_site_unreachable_switches_without_touching_it(led):
     assert not plan.touches(SOURCE)
     assert all(step.site is DR for step in plan.steps)
     assert [s.phase for s in plan.steps if s.phase is not Phase.COPY] == [
-        Phase.SCALE_UP, Phase.READY]
+        Phase.SCALE_UP, Phase.READY, Phase.VERIFY]
     assert counts(plan) == {"db": (0, 1), "web": (0, 3)}
     assert plan.copy.pairs == () and "unreachable" in plan.copy.skipped_because
     assert plan.ledger.generation == (5 if led else 1)
@@ -718,7 +720,7 @@ def test_a_steady_run_that_moves_counts_is_named_so_its_gates_run():
     assert counts(plan) == {"web": (0, 3)}
     assert plan.transition_id == "realign#4"
     assert [str(s) for s in plan.steps] == ["scale-down source", "drain source", "scale-up dr",
-                                           "ready dr"]
+                                           "ready dr", "verify dr"]
     # Nothing to move: the gates stay still.
     quiet = snaps(snap(SOURCE, wl("web", 0, "3"), led=ledger(DR, 4)),
                   snap(DR, wl("web", 3), led=ledger(DR, 4)))

@@ -36,7 +36,7 @@ def test_a_failback_with_a_copy_snapshots_the_claims_it_overwrites_between_drain
 
     assert [str(s) for s in plan.steps] == [
         "scale-down dr", "drain dr", "snapshot source", "copy dr -> source", "scale-up source",
-        "ready source"]
+        "ready source", "verify source"]
     assert plan.snapshots is not None
     assert plan.snapshots.site is SOURCE  # the site being written, never the one copied from
     assert plan.snapshots.names == {"data-db-0": "drstack-failback-5-data-db-0"}

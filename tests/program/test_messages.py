@@ -121,7 +121,7 @@ def test_a_steady_run_that_changes_counts_says_so_and_keeps_the_order(after_cuto
     head = plan_table(run_program(after_cutover, stack="dr"))[0]
     assert head == ("drstack: dr stays active (from ledger generation 4); this run sets the "
                     "workload counts shown below; order: lease, scale-down source, drain source, "
-                    "scale-up dr, ready dr, ledger")
+                    "scale-up dr, ready dr, verify dr, ledger")
 
 
 def test_a_fencing_run_says_it_fences_the_returned_site(source_cluster, dr_cluster, tmp_path):

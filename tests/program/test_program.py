@@ -56,14 +56,16 @@ def test_failback_order_is_enforced_by_dependency_edges(after_cutover):
 
     down, up = scale(run, "dr"), scale(run, "source")
     drain, ready = run.named("dr-drain"), run.named("source-ready")
+    services = run.named("source-services")
     assert len(run.of_type(SITE_SCALE)) == 2
     lease = run.named("switch-lease")
     assert down.dependencies == [lease.urn]
     assert drain.dependencies == [down.urn]
     assert up.dependencies == [drain.urn]
     assert ready.dependencies == [up.urn]
+    assert services.dependencies == [ready.urn]
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
-        assert ledger_patch.dependencies == [ready.urn]
+        assert ledger_patch.dependencies == [services.urn]
 
 
 def test_cutover_is_the_mirror_image(source_cluster, dr_cluster, tmp_path):
@@ -87,8 +89,10 @@ def test_warm_strategy_brings_the_new_site_up_and_ready_before_the_old_goes_down
 
     ready, drain = run.named("source-ready"), run.named("dr-drain")
     up, down = scale(run, "source"), scale(run, "dr")
+    services = run.named("source-services")
     assert up.dependencies == [run.named("switch-lease").urn]
-    assert down.dependencies == [ready.urn]
+    assert services.dependencies == [ready.urn]
+    assert down.dependencies == [services.urn]
     assert drain.dependencies == [down.urn]
     for ledger_patch in run.of_type(NAMESPACE_PATCH):
         assert ledger_patch.dependencies == [drain.urn]

@@ -1,5 +1,6 @@
 """What the controllers of a real cluster would do, done on demand by a test: roll workloads out,
-keep each workload's pods (and a StatefulSet's claims) in step with its spec.replicas.
+keep each workload's pods (and a StatefulSet's claims) in step with its spec.replicas, and each
+Service's EndpointSlice in step with the pods it selects.
 
 Nothing here runs by itself: the fake keeps objects as they are written until a test calls these.
 """
@@ -183,3 +184,46 @@ def _wanted_pods(rt: ResourceType, workload: Obj, namespace: str) -> dict[str, O
         }
     return pods
 
+
+
+def sync_endpoint_slices(store: Store, namespace: str) -> None:
+    """Give each Service with a selector one EndpointSlice of the pods it selects, as the
+    EndpointSlice controller does: a Running pod is an endpoint, ready when the pod is Ready."""
+    services_rt, pods_rt = resource_type("services"), resource_type("pods")
+    slices_rt = resource_type("endpointslices")
+    with store.lock:
+        pods = list(store.bucket(pods_rt, namespace).values())
+        for service in list(store.bucket(services_rt, namespace).values()):
+            spec = service.get("spec") or {}
+            selector = spec.get("selector") or {}
+            if not selector or spec.get("type") == "ExternalName":
+                continue
+            name = service["metadata"]["name"]
+            endpoints = [_endpoint(pod) for pod in pods
+                         if (pod.get("status") or {}).get("phase") == "Running"
+                         and all((pod["metadata"].get("labels") or {}).get(k) == v
+                                 for k, v in selector.items())]
+            slice_name = f"{name}-{_template_hash(name)[:5]}"
+            old = store.find(slices_rt, namespace, slice_name)
+            if old is not None and old.get("endpoints") == endpoints:
+                continue  # unchanged: no event, as the controller writes only changes
+            new = {
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": slice_name, "namespace": namespace,
+                             "labels": {"kubernetes.io/service-name": name}},
+                "addressType": "IPv4",
+                "endpoints": endpoints,
+                "ports": [{"port": p.get("targetPort", p.get("port")), "protocol": "TCP"}
+                          for p in spec.get("ports") or []],
+            }
+            store.save(slices_rt, new, old)
+
+
+def _endpoint(pod: Obj) -> Obj:
+    name = pod["metadata"]["name"]
+    digest = hashlib.sha256(name.encode()).digest()
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                for c in (pod.get("status") or {}).get("conditions") or [])
+    return {"addresses": [f"10.{digest[0]}.{digest[1]}.{digest[2]}"],
+            "conditions": {"ready": ready},
+            "targetRef": {"kind": "Pod", "name": name, "namespace": pod["metadata"]["namespace"]}}

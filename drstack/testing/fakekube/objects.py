@@ -161,3 +161,38 @@ def pod(
         "spec": template["spec"],
         "status": status,
     }
+
+
+def service(name: str, selector: Mapping[str, str] | None = None, *,
+            type_: str = "ClusterIP") -> Obj:
+    """A Service selecting pods labelled ``selector`` (default app=<name>); ``{}``: none."""
+    spec: Obj = {"type": type_}
+    if type_ == "ExternalName":  # a DNS alias: no ports, never any endpoint
+        spec["externalName"] = f"{name}.example.com"
+    else:
+        spec["ports"] = [{"port": 80, "targetPort": 8080}]
+    selector = {"app": name} if selector is None else dict(selector)
+    if selector:
+        spec["selector"] = selector
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec}
+
+
+def endpoint_slice(name: str, service: str, *, ready: int = 0, not_ready: int = 0,
+                   ready_unset: int = 0) -> Obj:
+    """An EndpointSlice of ``service``: ``ready`` endpoints with conditions.ready true,
+    ``not_ready`` with it false, and ``ready_unset`` without it, each a pod of its own."""
+    states = [True] * ready + [False] * not_ready + [None] * ready_unset
+    endpoints = []
+    for index, state in enumerate(states):
+        endpoint: Obj = {"addresses": [f"10.1.{len(name) % 250}.{index + 1}"],
+                         "targetRef": {"kind": "Pod", "name": f"{name}-pod-{index}"},
+                         "conditions": {} if state is None else {"ready": state}}
+        endpoints.append(endpoint)
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {"name": name, "labels": {"kubernetes.io/service-name": service}},
+        "addressType": "IPv4",
+        "endpoints": endpoints,
+        "ports": [{"port": 8080, "protocol": "TCP"}],
+    }

@@ -415,6 +415,10 @@ class FakeKubeServer:
         """Create/delete pods so each workload has exactly spec.replicas pods, as controllers do."""
         controllers.sync_pods(self._store, namespace)
 
+    def sync_endpoint_slices(self, namespace: str) -> None:
+        """Each Service's EndpointSlice: the Running pods it selects, ready when Ready."""
+        controllers.sync_endpoint_slices(self._store, namespace)
+
 
 def _decode_json(raw: bytes) -> Any:
     try:
