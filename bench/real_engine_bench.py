@@ -376,7 +376,7 @@ def report(results: dict[str, Any]) -> str:
                      + " | ".join(f"{r['up']:.2f} s" for r in runs) + " |")
         lines.append(f"| drstack ({label}): up requests | "
                      + " | ".join(verbs(r["requests"]) for r in runs) + " |")
-        for step in ("lease", "scale-down", "drain", "scale-up", "ready", "ledger"):
+        for step in ("lease", "scale-down", "drain", "scale-up", "ready", "verify", "ledger"):
             cells = []
             for r in runs:
                 span = r["steps"].get(step)
@@ -396,6 +396,15 @@ def report(results: dict[str, Any]) -> str:
             else:
                 cells.append("-")
         lines.append(f"| drstack ({label}): RTO vs floor | " + " | ".join(cells) + " |")
+        cells = []
+        for r in runs:
+            spans = r["steps"]
+            if "scale-down" in spans and "verify" in spans:
+                cells.append(f"{spans['verify'][1] - spans['scale-down'][0]:.2f} s")
+            else:
+                cells.append("-")
+        lines.append(f"| drstack ({label}): app down, scale-down start -> verify end (engine "
+                     "events) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -23,7 +23,8 @@ from drstack.sandbox.sandbox import Sandbox, Say
 from drstack.sandbox.stack_files import read_config, stack_file
 from drstack.toolchain import TOOLS_BIN, current_project
 
-STEP_ORDER = ("lease", "scale-down", "drain", "copy", "scale-up", "ready", "verify", "ledger")
+STEP_ORDER = ("lease", "scale-down", "drain", "snapshot", "copy", "scale-up", "ready", "verify",
+              "ledger")
 # Engine operations that change something (a refresh is not a step; an unchanged resource
 # did not run).
 _WORKING_OPS = {"create", "update", "replace", "create-replacement"}
@@ -69,6 +70,8 @@ def step_of(urn: str, active: Site) -> str | None:
         return "ledger"
     if name.startswith("pvc-copy-into-"):
         return "copy"
+    if name.endswith("-snapshots"):
+        return "snapshot"
     if name.endswith("-drain"):
         return "drain"
     if name.endswith("-ready"):

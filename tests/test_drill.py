@@ -12,6 +12,7 @@ def test_the_service_gate_and_the_url_probe_are_the_verify_step() -> None:
     assert step_of(URN.format("ServiceGate", "dr-services"), Site.DR) == "verify"
     assert step_of(URN.format("UrlProbe", "dr-urls"), Site.DR) == "verify"
     assert step_of(URN.format("ReadinessGate", "dr-ready"), Site.DR) == "ready"
+    assert step_of(URN.format("VolumeSnapshots", "source-snapshots"), Site.SOURCE) == "snapshot"
 
 
 def test_the_app_is_down_until_the_new_site_is_verified_not_just_ready() -> None:
