@@ -255,6 +255,12 @@ class LocalCluster:
     def _controller_manager_argv(self) -> list[str]:
         return [str(tool("kube-controller-manager")), "--kubeconfig", str(self.kubeconfig),
                 "--leader-elect=false", "--secure-port=0", *self.UNTHROTTLED,
+                # kwok's nodes never fail. After an API server outage (come_back) or on a busy
+                # machine, a kwok heartbeat older than the default 50 s made the node lifecycle
+                # controller mark a fresh pod NotReady for good (kwok had set it Ready and does
+                # not again), and a test waited 120 s for it. The controller itself must run:
+                # it lifts the not-ready taint new nodes are born with.
+                "--node-monitor-grace-period=1h",
                 "--concurrent-replicaset-syncs=20", "--concurrent-deployment-syncs=20",
                 "--concurrent-statefulset-syncs=20",
                 "--service-account-private-key-file", str(self.pki.service_account_key),

@@ -90,6 +90,21 @@ class E2eApp:
                 counts[name] += 1
         return counts
 
+    def why_not_serving(self, site: Site) -> str:
+        """What a failed wait should print: the components running, each workload's status and
+        each pod's phase, node and conditions (a fixture timeout is otherwise a bare line)."""
+        cluster = self.clusters[site]
+        lines = [f"{site.value} components: {cluster.running()}"]
+        for kind, name, _ in DEMO:
+            status = self.get(site, kind, name).get("status", {})
+            lines.append(f"  {kind}/{name} status: {json.dumps(status, sort_keys=True)}")
+        for pod in self.pods(site):
+            status = pod.get("status", {})
+            conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
+            lines.append(f"  pod {pod['metadata']['name']}: {status.get('phase')} on "
+                         f"{pod['spec'].get('nodeName')} {conditions}")
+        return "\n".join(lines)
+
     def ledger(self, site: Site) -> dict[str, str]:
         ns = self.clusters[site].request("GET", f"/api/v1/namespaces/{self.namespaces[site]}")
         notes = ns["metadata"].get("annotations") or {}

@@ -83,8 +83,11 @@ def app(clusters: dict[Site, LocalCluster], pulumi_home: Path, tmp_path: Path) -
         e2e.cli.ensure_stack(stack)
     # The precondition of every test: the seeded application serves on source (its pods are
     # scheduled and Ready), so no test races the clusters' own start-up of it.
-    e2e.wait_until(lambda: e2e.ready_pods(Site.SOURCE) == SERVING_COUNTS,
-                   "the demo application serves on source", timeout=120)
+    try:
+        e2e.wait_until(lambda: e2e.ready_pods(Site.SOURCE) == SERVING_COUNTS,
+                       "the demo application serves on source", timeout=120)
+    except AssertionError as timeout:
+        raise AssertionError(f"{timeout}\n{e2e.why_not_serving(Site.SOURCE)}") from None
     return e2e
 
 

@@ -20,12 +20,14 @@ FAIL_NEXT = "fail-next"  # while this file is there, the next copy fails (and re
 
 _SCRIPT = r'''#!{python}
 import json, pathlib, sys, time
-from kubernetes import client, config
 
+started = time.time()  # a copy's own run starts here (the benchmark's copy floor)
 args = sys.argv[1:]
 if args in (["--version"], ["-v"]):
     print("pv-migrate version 3.6.1 (commit: fake) (build date: 2026-08-02T12:47:47Z)")
     sys.exit(0)
+
+from kubernetes import client, config
 
 
 def flag(name):
@@ -68,7 +70,8 @@ seen = {{
 }}
 snapshots = snapshots_in(flag("-K"), flag("-C"), flag("-N"))
 with open({record!r}, "a", encoding="utf-8") as out:
-    out.write(json.dumps({{"argv": args, "time": time.time(), "podsMounting": seen,
+    out.write(json.dumps({{"argv": args, "started": started, "time": time.time(),
+                          "podsMounting": seen,
                           "destSnapshots": snapshots}}) + "\n")
 print(json.dumps({{"level": "INFO", "msg": "fake pv-migrate: nothing copied"}}), file=sys.stderr)
 sys.exit(0)

@@ -52,7 +52,8 @@ def test_check_before_and_after_a_real_cutover(app: E2eApp) -> None:
     assert code == 0, table
     cutover, failback = direction(report, "cutover"), direction(report, "failback")
     assert (cutover["status"], cutover["run"]) == ("ready", "cutover")
-    assert cutover["steps"] == ["scale-down source", "drain source", "scale-up dr", "ready dr"]
+    assert cutover["steps"] == ["scale-down source", "drain source", "scale-up dr", "ready dr",
+                                "verify dr"]
     assert (failback["status"], failback["run"]) == ("ready", "adopt")
     assert report["lastSwitch"] is None
     for site in ("source", "dr"):
@@ -68,7 +69,8 @@ def test_check_before_and_after_a_real_cutover(app: E2eApp) -> None:
     cutover, failback = direction(report, "cutover"), direction(report, "failback")
     assert (cutover["status"], cutover["run"]) == ("ready", "none")
     assert (failback["status"], failback["run"]) == ("ready", "failback")
-    assert failback["steps"] == ["scale-down dr", "drain dr", "scale-up source", "ready source"]
+    assert failback["steps"] == ["scale-down dr", "drain dr", "scale-up source",
+                                "ready source", "verify source"]
     last = report["lastSwitch"]
     assert (last["activeSite"], last["transition"], last["stack"]) == ("dr", "cutover", "dr")
     assert 0 <= last["ageSeconds"] < 600

@@ -32,7 +32,7 @@ def test_a_program_of_ones_own_moves_traffic_only_once_the_switch_is_ready(app: 
             yaml.safe_dump({"config": {**config, **traffic}}))
         cli.ensure_stack(stack)
 
-    for stack, gate in (("dr", "dr-ready"), ("source", "source-ready")):
+    for stack, gate in (("dr", "dr-services"), ("source", "source-services")):
         cli.up(stack, f"switch to {stack}, and the traffic with it")
 
         service = source.request("GET", f"/api/v1/namespaces/{front}/services/app")
