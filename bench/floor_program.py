@@ -3,11 +3,11 @@
 It registers exactly what drstack's program registers for a cold failback (dr -> source) with a
 PVC copy, with constant inputs: the DrSwitch component; under it the SwitchLease and per site
 one ``drstack:index:Site`` ComponentResource with its kubernetes Provider, one SiteScale (the
-map of every workload to its count and original) and one NamespacePatch (ledger); and the three
-gates and the copy (DrainGate, PvcMigration, ReadinessGate) with workload/claim lists of the
-same length. Resource options (parents, aliases, provider, retain_on_delete, the depends_on
-chain) are the same as drstack's, because they are part of the resource design's cost, not of
-our reading or planning.
+map of every workload to its count and original) and one NamespacePatch (ledger); and the
+gates and the copy (DrainGate, PvcMigration, ReadinessGate, ServiceGate) with workload and
+claim lists of the same length. Resource options (parents, aliases, provider,
+retain_on_delete, the depends_on chain) are the same as drstack's, because they are part of the
+resource design's cost, not of our reading or planning.
 
 ``mode: "per-workload"`` registers the design drstack had before SiteScale instead (one
 DeploymentPatch/StatefulSetPatch per workload and site): the floor that design imposed.
@@ -38,12 +38,15 @@ from drstack.providers import (
     ReadinessGate,
     ReadinessSpec,
     ScaleSpec,
+    ServiceGate,
+    ServiceSpec,
     SiteScale,
     SwitchLease,
 )
 from drstack.providers.drain_gate import DrainWorkload
 from drstack.providers.readiness_gate import ReadyWorkload
 from drstack.providers.recovery import Recovery
+from drstack.providers.service_gate import ServedWorkload
 
 SPEC = json.loads(os.environ["DRSTACK_BENCH_FLOOR"])
 DEPLOYMENTS: int = SPEC["deployments"]
@@ -129,9 +132,14 @@ ready = ReadinessGate("source-ready", ReadinessSpec(
     workloads=tuple(ReadyWorkload(k, n, 2) for k, n in WORKLOADS), timeout_seconds=600.0,
     recovery=RECOVERY),
     opts=pulumi.ResourceOptions(parent=source, depends_on=up))
+served = ServiceGate("source-services", ServiceSpec(
+    site=SiteName.SOURCE, namespace="ns", transition="failback#5",
+    workloads=tuple(ServedWorkload(k, n, (("app", n),), 2) for k, n in WORKLOADS),
+    timeout_seconds=600.0, recovery=RECOVERY),
+    opts=pulumi.ResourceOptions(parent=source, depends_on=[ready]))
 for site in (dr, source):
     NamespacePatch(f"{site.site}-ledger",
                    metadata=ObjectMetaPatchArgs(name="ns", annotations={**LEDGER, **PATCH}),
-                   opts=site.opts([ready], kubernetes=True))
+                   opts=site.opts([served], kubernetes=True))
     site.register_outputs({"scales": 1})
 switch.register_outputs({"ready": "source"})
