@@ -6,15 +6,16 @@ namespace in between, the API server answers 409 and the lease is read and judge
 
 from __future__ import annotations
 
-from typing import Any
-
-from kubernetes.client import CoreV1Api
+from typing import TYPE_CHECKING, Any
 
 from drstack import annotation_keys
 from drstack.cluster.raw import Obj, json_body
 from drstack.cluster.retry import update_with_conflict_retry
 from drstack.errors import ClusterError
 from drstack.model import Lease, Site
+
+if TYPE_CHECKING:
+    from kubernetes.client import CoreV1Api
 
 
 class LeaseHeld(ClusterError):

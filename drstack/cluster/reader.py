@@ -10,7 +10,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from drstack import annotation_keys as ann
-from drstack.cluster.raw import Obj, json_body
+from drstack.cluster.raw import Obj, get, json_body
 from drstack.cluster.retry import call
 from drstack.model import (
     CopyRecord,
@@ -45,11 +45,10 @@ def read_site(
     """
     ns = site.namespace
     where = f"in namespace {ns} on site {site.site}"
-    core, apps = k8s.CoreV1Api(api), k8s.AppsV1Api(api)
 
-    def fetch(what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Obj:
+    def fetch(what: str, path: str, **query: str) -> Obj:
         def once() -> Obj:
-            response = fn(*args, _preload_content=False, **kwargs)
+            response = get(api, path, **query)
             try:
                 return json_body(response)
             finally:
@@ -58,23 +57,24 @@ def read_site(
         return call(once, what=what, deadline=deadline)
 
     try:
-        namespace = fetch(f"read namespace {ns} on site {site.site}", core.read_namespace, ns)
+        namespace = fetch(f"read namespace {ns} on site {site.site}", f"/api/v1/namespaces/{ns}")
     except ApiException as error:
         if error.status == 404:
             return SiteSnapshot(site=site.site, namespace=ns, namespace_exists=False)
         raise
-    listing: dict[str, Any] = {} if selector is None else {"label_selector": selector}
+    listing = {} if selector is None else {"labelSelector": selector}
+    apps = f"/apis/apps/v1/namespaces/{ns}"
     # The LISTs go out at once: the site's answer takes one round trip, not four.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        deployments_ = pool.submit(fetch, f"list deployments {where}",
-                                   apps.list_namespaced_deployment, ns, **listing)
-        statefulsets_ = pool.submit(fetch, f"list statefulsets {where}",
-                                    apps.list_namespaced_stateful_set, ns, **listing)
+        deployments_ = pool.submit(fetch, f"list deployments {where}", f"{apps}/deployments",
+                                   **listing)
+        statefulsets_ = pool.submit(fetch, f"list statefulsets {where}", f"{apps}/statefulsets",
+                                    **listing)
         # PVCs are listed whole: claims rarely carry the workloads' labels.
         pvcs_ = pool.submit(fetch, f"list persistentvolumeclaims {where}",
-                            core.list_namespaced_persistent_volume_claim, ns)
-        nodes_ = pool.submit(_ready_nodes, fetch, core, site) if count_ready_nodes else None
-        snapshot_api_ = (pool.submit(_snapshot_api, fetch, api, site) if read_snapshot_api
+                            f"/api/v1/namespaces/{ns}/persistentvolumeclaims")
+        nodes_ = pool.submit(_ready_nodes, fetch, site) if count_ready_nodes else None
+        snapshot_api_ = (pool.submit(_snapshot_api, fetch, site) if read_snapshot_api
                          else None)
         deployments, statefulsets, pvcs = (deployments_.result(), statefulsets_.result(),
                                            pvcs_.result())
@@ -152,14 +152,11 @@ def parse_ledger(annotations: Mapping[str, str]) -> Ledger:
     )
 
 
-def _snapshot_api(fetch: Callable[..., Obj], api: k8s.ApiClient, site: SiteConfig
-                  ) -> SnapshotApi:
+def _snapshot_api(fetch: Callable[..., Obj], site: SiteConfig) -> SnapshotApi:
     """One LIST of VolumeSnapshotClasses: 404, the API is not served; 403, not listable."""
-    custom = k8s.CustomObjectsApi(api)
     try:
         classes = fetch(f"list volumesnapshotclasses on site {site.site}",
-                        custom.list_cluster_custom_object, "snapshot.storage.k8s.io", "v1",
-                        "volumesnapshotclasses")
+                        "/apis/snapshot.storage.k8s.io/v1/volumesnapshotclasses")
     except ApiException as error:
         if error.status == 404:
             return SnapshotApi(served=False)
@@ -176,10 +173,10 @@ def _snapshot_api(fetch: Callable[..., Obj], api: k8s.ApiClient, site: SiteConfi
     return SnapshotApi(served=True, classes=tuple(sorted(names)), default_class=default)
 
 
-def _ready_nodes(fetch: Callable[..., Obj], core: k8s.CoreV1Api, site: SiteConfig) -> int | None:
+def _ready_nodes(fetch: Callable[..., Obj], site: SiteConfig) -> int | None:
     """How many nodes are Ready; None when this kubeconfig may not list nodes (cluster-scoped)."""
     try:
-        nodes = fetch(f"list nodes on site {site.site}", core.list_node)
+        nodes = fetch(f"list nodes on site {site.site}", "/api/v1/nodes")
     except ApiException as error:
         if error.status in (401, 403):
             return None

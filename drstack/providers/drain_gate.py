@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from kubernetes.client import CoreV1Api
 from pulumi.dynamic import Resource
 
+from drstack.cluster import typed_api
 from drstack.errors import ClusterError
 from drstack.model import Site
 from drstack.providers.inputs import Inputs, label_entry, workload_entry
@@ -187,7 +187,7 @@ class DrainGateProvider(SwitchStepProvider[DrainSpec]):
         clock = Clock(spec.timeout_seconds)
         view = PodsInTheWay(spec)
         with api_client(self.site_config(spec.site)) as client:
-            pods = Collection("Pod", CoreV1Api(client).list_namespaced_pod, spec.namespace,
+            pods = Collection("Pod", typed_api.core(client).list_namespaced_pod, spec.namespace,
                               f"pods in {spec.site} namespace {spec.namespace} (drain gate)")
             if not watch_until([pods], view, clock=clock):
                 raise DrainTimeout(_timeout_message(spec, view.blocking()))

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from kubernetes.client import CoreV1Api
 from pulumi.dynamic import CheckResult, Resource
 
 from drstack import annotation_keys
+from drstack.cluster import typed_api
 from drstack.cluster.raw import json_body
 from drstack.model import CopyRecord, Lease, Site, SiteConfig
 from drstack.planner import PvcPair
@@ -240,7 +240,7 @@ class PvcMigrationProvider(SwitchStepProvider[MigrationSpec]):
 def pods_mounting(site: SiteConfig, claims: list[str], spec: MigrationSpec) -> list[BlockingPod]:
     """The pods (not finished) on ``site`` that mount any of ``claims``: one LIST."""
     with api_client(site) as client:
-        pods = list_items(CoreV1Api(client).list_namespaced_pod, namespace=site.namespace,
+        pods = list_items(typed_api.core(client).list_namespaced_pod, namespace=site.namespace,
                           deadline=30.0,
                           what=f"list pods in {site.site} namespace {site.namespace} (copy)")
     mounts = DrainSpec(site=site.site, namespace=site.namespace, transition=spec.transition,
@@ -252,7 +252,7 @@ def record_copy(site: SiteConfig, spec: MigrationSpec) -> None:
     """Write on the destination namespace that this switch, under the lease it holds now,
     finished copying: a re-run of the same switch skips the copy (drstack.planner)."""
     with api_client(site) as client:
-        core = CoreV1Api(client)
+        core = typed_api.core(client)
         namespace = json_body(core.read_namespace(site.namespace, _preload_content=False))
         notes = (namespace.get("metadata") or {}).get("annotations") or {}
         lease = Lease.parse(notes.get(annotation_keys.LEDGER_LEASE))

@@ -10,18 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-from kubernetes.client import AppsV1Api, CoreV1Api
 from pulumi.dynamic import Resource
 
+from drstack.cluster import typed_api
 from drstack.errors import ClusterError
 from drstack.model import Kind, Site
 from drstack.providers.inputs import Inputs, as_int, workload_entry
 from drstack.providers.reading import Clock, Collection, api_client, list_items, watch_until
 from drstack.providers.recovery import Recovery, recovery_of, recovery_props
 from drstack.providers.step import SwitchStepProvider
+
+if TYPE_CHECKING:
+    from kubernetes.client import CoreV1Api
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,7 @@ class ReadinessGateProvider(SwitchStepProvider[ReadinessSpec]):
         clock = Clock(spec.timeout_seconds)
         view = Rollouts(spec)
         with api_client(self.site_config(spec.site)) as client:
-            apps = AppsV1Api(client)
+            apps = typed_api.apps(client)
             listers = {Kind.DEPLOYMENT.value: apps.list_namespaced_deployment,
                        Kind.STATEFUL_SET.value: apps.list_namespaced_stateful_set}
             collections = [
@@ -189,7 +192,7 @@ class ReadinessGateProvider(SwitchStepProvider[ReadinessSpec]):
                 for kind, lister in listers.items()
                 if any(w.kind == kind for w in spec.workloads)]
             if not watch_until(collections, view, clock=clock):
-                events = _warning_events(CoreV1Api(client), spec)
+                events = _warning_events(typed_api.core(client), spec)
                 raise ReadinessTimeout(_timeout_message(spec, view.pending(), events))
             return clock.elapsed(), view.ready_seconds()
 

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
-from kubernetes.client import ApiClient, CoreV1Api, DiscoveryV1Api
+from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 from pulumi.dynamic import Resource
 
-from drstack.cluster import retry
+from drstack.cluster import retry, typed_api
 from drstack.errors import ClusterError
 from drstack.model import Site
 from drstack.providers.inputs import Inputs, as_int, label_entry, workload_entry
@@ -255,7 +255,7 @@ class ServiceGateProvider(SwitchStepProvider[ServiceSpec]):
             if not view.services():  # no Service routes to these pods: nothing to wait for
                 return view
             slices = Collection("EndpointSlice",
-                                DiscoveryV1Api(client).list_namespaced_endpoint_slice,
+                                typed_api.discovery(client).list_namespaced_endpoint_slice,
                                 spec.namespace, f"endpointslices in {where}")
             try:
                 opened = watch_until([slices], view, clock=clock)
@@ -269,7 +269,7 @@ class ServiceGateProvider(SwitchStepProvider[ServiceSpec]):
 def _list_services(client: ApiClient, spec: ServiceSpec, where: str,
                    clock: Clock) -> list[dict[str, Any]]:
     try:
-        return list_items(CoreV1Api(client).list_namespaced_service, namespace=spec.namespace,
+        return list_items(typed_api.core(client).list_namespaced_service, namespace=spec.namespace,
                           what=f"list services in {where}", deadline=clock.call_deadline())
     except ApiException as error:
         raise _not_readable("services", where, spec, error) from error

@@ -23,14 +23,13 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
-from kubernetes.client import AppsV1Api
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from drstack import annotation_keys
-from drstack.cluster import retry
+from drstack.cluster import retry, typed_api
 from drstack.cluster.retry import ClusterUnavailable, describe
 from drstack.errors import ClusterError
 from drstack.model import Kind, Site, WorkloadRef
@@ -43,6 +42,9 @@ from drstack.providers.recovery import (
     with_ways_out,
 )
 from drstack.providers.step import SwitchStepProvider
+
+if TYPE_CHECKING:
+    from kubernetes.client import AppsV1Api
 
 # PATCHes in flight at once: enough to hide the round trip, few enough for one API server's
 # default max-mutating-requests-inflight (200) shared with everyone else.
@@ -173,7 +175,7 @@ class SiteScaleProvider(SwitchStepProvider[ScaleSpec]):
         replicas: dict[str, int] = {}
         originals: dict[str, str] = {}
         with api_client(self.site_config(spec.site)) as client:
-            apps = AppsV1Api(client)
+            apps = typed_api.apps(client)
             listers = {Kind.DEPLOYMENT: apps.list_namespaced_deployment,
                        Kind.STATEFUL_SET: apps.list_namespaced_stateful_set}
             for kind, lister in listers.items():
@@ -200,7 +202,7 @@ class SiteScaleProvider(SwitchStepProvider[ScaleSpec]):
         failures: list[str] = []
         if keys:
             with api_client(self.site_config(spec.site), pool_size=PARALLEL) as client:
-                apps = AppsV1Api(client)
+                apps = typed_api.apps(client)
 
                 def one(key: str) -> str | None:
                     try:

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
-from kubernetes.client import CoreV1Api
 from pulumi.dynamic import Resource
 
+from drstack.cluster import typed_api
 from drstack.cluster.lease import LeaseHeld, acquire_lease, release_lease
 from drstack.model import Lease, Site
 from drstack.providers.inputs import Inputs
@@ -85,7 +85,7 @@ class SwitchLeaseProvider(SwitchStepProvider[LeaseSpec]):
             # Sorted: every stack takes the sites' leases in the same order.
             for site, namespace in sorted(spec.sites):
                 with api_client(self.site_config(site)) as client:
-                    before = acquire_lease(CoreV1Api(client), site, namespace, lease,
+                    before = acquire_lease(typed_api.core(client), site, namespace, lease,
                                            break_lease=spec.break_lease)
                 taken.append((site, namespace))
                 if before is not None and before.stops(spec.holder):
@@ -103,7 +103,7 @@ class SwitchLeaseProvider(SwitchStepProvider[LeaseSpec]):
         for site, namespace in taken:
             try:
                 with api_client(self.site_config(site)) as client:
-                    release_lease(CoreV1Api(client), site, namespace, holder, deadline=10.0)
+                    release_lease(typed_api.core(client), site, namespace, holder, deadline=10.0)
             except Exception:  # noqa: BLE001 - the LeaseHeld being raised says what matters
                 pass
 

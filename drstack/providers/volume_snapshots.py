@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from drstack.cluster import typed_api
 from drstack.cluster.raw import Obj
 from drstack.cluster.retry import call as retried
 from drstack.errors import ClusterError
@@ -117,13 +118,12 @@ class VolumeSnapshotsProvider(SwitchStepProvider[SnapshotSpec]):
     def work(self, spec: SnapshotSpec, props: dict[str, Any]) -> dict[str, Any]:
         if not spec.claims:
             return {**props, "result": "skipped: no claims", "snapshots": []}
-        from kubernetes.client import CustomObjectsApi
         from kubernetes.client.exceptions import ApiException
 
         clock = Clock(spec.timeout_seconds)
         names = spec.names
         with api_client(self.site_config(spec.site)) as client:
-            custom = CustomObjectsApi(client)
+            custom = typed_api.custom(client)
             for claim, name in names.items():
                 body = _snapshot(spec, claim, name)
 
