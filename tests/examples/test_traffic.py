@@ -61,3 +61,13 @@ def test_the_switchs_own_resources_sit_under_the_component_with_an_alias_to_the_
     # (The SDK sends that as "no parent": a top-level URN names no parent type.)
     for name in ("switch-lease", "site source: scale up", "site dr: scale down"):
         assert {"spec": {"noParent": True}} in run.named(name).aliases, name
+
+
+def test_with_urls_to_verify_the_front_door_waits_for_them_too(dr_serving):
+    config = {**dr_serving, "verifyUrls": ["https://shop.source.example/health"]}
+    run = run_program(config, stack="source", program=EXAMPLE, other_config=TRAFFIC)
+
+    (app,) = run.of_type("kubernetes:core/v1:Service")
+    # The URL probe runs after the Service gate: it is now the last step before the ledger.
+    assert run.named("source-urls").urn in app.dependencies
+    assert app.inputs["spec"]["externalName"] == "shop.source.example"
