@@ -8,7 +8,8 @@ traffic can wait for it in the same preview and `pulumi up`::
     dns_target = switch.ready.apply(lambda site: HOSTS[site])   # only once the new site serves
 
 ``ready`` resolves only after every step before the ledger has finished (the readiness gate,
-and the service gate when there is one): to the name of the site that serves.
+the Service gate, and the URL probe when drstack:verifyUrls lists any): to the name of the
+site that serves.
 """
 
 from __future__ import annotations
