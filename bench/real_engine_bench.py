@@ -1,6 +1,8 @@
 """drstack on the real engine at N workloads per site, next to a sequential and an ideal script.
 
-    .venv/bin/python bench/real_engine_bench.py [--sizes 10,100,1000] [--out bench/out/real]
+    .venv/bin/python -m bench.real_engine_bench [--sizes 10,100,1000] [--out bench/out/real]
+
+(from the project folder: ``-m`` puts it on the import path, for drstack and bench alike).
 
 For each N: a fresh pair of local clusters (tools/build.sh) with N workloads per site (N-1
 Deployments and the demo's StatefulSet db with its claim, 1 replica each; source serving, DR
@@ -33,7 +35,6 @@ import json
 import platform
 import shutil
 import subprocess
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -46,18 +47,17 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes import watch as k8s_watch
 
+from drstack import annotation_keys as annotations
+from drstack.drill import StepTimer, workspace
+from drstack.model import Site
+from drstack.pulumi_cli import PulumiCli, PulumiEnv
+from drstack.sandbox import demo_app
+from drstack.sandbox.cluster import LocalCluster
+from drstack.sandbox.sandbox import install_demo
+from drstack.testing.observing_pv_migrate import calls, write_observing_pv_migrate
+from drstack.testing.real_engine import E2eApp, make_project
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from drstack import annotation_keys as annotations  # noqa: E402
-from drstack.drill import StepTimer, workspace  # noqa: E402
-from drstack.model import Site  # noqa: E402
-from drstack.pulumi_cli import PulumiCli, PulumiEnv  # noqa: E402
-from drstack.sandbox import demo_app  # noqa: E402
-from drstack.sandbox.cluster import LocalCluster  # noqa: E402
-from drstack.sandbox.sandbox import install_demo  # noqa: E402
-from tests.e2e.observing_pv_migrate import calls, write_observing_pv_migrate  # noqa: E402
-
 NAMESPACES = {Site.SOURCE: "bench", Site.DR: "bench-dr"}
 PARALLEL = 16
 DB = next(w for w in demo_app.DEMO_WORKLOADS if w.kind == "StatefulSet")
@@ -69,7 +69,7 @@ STEPS = ("lease", "scale-down", "drain", "copy", "scale-up", "ready", "verify", 
 class Pair:
     clusters: dict[Site, LocalCluster]
     folder: Path
-    pv_migrate: Path  # the FAKE pv-migrate (tests/e2e/observing_pv_migrate.py)
+    pv_migrate: Path  # the FAKE pv-migrate (drstack/testing/observing_pv_migrate.py)
 
     def kubeconfig(self, site: Site) -> Path:
         return self.clusters[site].folder / "drstack.kubeconfig"
@@ -358,8 +358,6 @@ def bench_size(n: int, out: Path) -> dict[str, Any]:
                 runs.append(run)
             results[name] = runs
         project = pair.folder / "project"
-        from tests.e2e.app import E2eApp
-        from tests.e2e.conftest import make_project
 
         make_project(project)
         env = PulumiEnv(pair.folder / "pulumi-home", pair.folder / "state", "bench")

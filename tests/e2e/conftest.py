@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,8 +23,8 @@ from drstack.model import Site
 from drstack.pulumi_cli import PulumiCli, PulumiEnv
 from drstack.sandbox.cluster import LocalCluster
 from drstack.sandbox.sandbox import install_demo
-from drstack.toolchain import PROJECT_ROOT, missing_message, missing_tools
-from tests.e2e.app import SERVING_COUNTS, E2eApp
+from drstack.testing.real_engine import SERVING_COUNTS, E2eApp, make_project
+from drstack.toolchain import missing_message, missing_tools
 
 OPT_OUT = "DRSTACK_E2E_OPT_OUT"
 PASSPHRASE = "e2e-only-passphrase"
@@ -89,13 +88,3 @@ def app(clusters: dict[Site, LocalCluster], pulumi_home: Path, tmp_path: Path) -
     except AssertionError as timeout:
         raise AssertionError(f"{timeout}\n{e2e.why_not_serving(Site.SOURCE)}") from None
     return e2e
-
-
-def make_project(folder: Path) -> Path:
-    """A copy of the project (its program and package linked), as a user's checkout would be."""
-    folder.mkdir(parents=True)
-    for name in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
-        shutil.copy(PROJECT_ROOT / name, folder / name)
-    for name in ("drstack", ".venv"):
-        (folder / name).symlink_to(PROJECT_ROOT / name)
-    return folder

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from drstack.model import Site
+from drstack.testing.real_engine import E2eApp
 from drstack.toolchain import python_of_project
-from tests.e2e.app import E2eApp
 
 SERVING = {"web": 3, "api": 2, "db": 1}
 

@@ -11,7 +11,8 @@ import yaml
 
 from drstack.planner import PlanError, build_plan
 from drstack.pulumi_cli import PulumiCli, PulumiEnv
-from tests.e2e.conftest import PASSPHRASE, make_project
+from drstack.testing.real_engine import make_project
+from tests.e2e.conftest import PASSPHRASE
 from tests.planner.snapshots import DR, NOW, SOURCE, config, ledger, snap, snaps, wl
 
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from drstack.model import Site
-from tests.e2e.app import E2eApp
-from tests.e2e.observing_pv_migrate import calls, write_observing_pv_migrate
+from drstack.testing.observing_pv_migrate import calls, write_observing_pv_migrate
+from drstack.testing.real_engine import E2eApp
 
 SERVING = {"web": 3, "api": 2, "db": 1}
 

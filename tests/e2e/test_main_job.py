@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from drstack.sandbox.cluster import process_alive
+from drstack.testing.real_engine import make_project
 from drstack.toolchain import PROJECT_ROOT
-from tests.e2e.conftest import make_project
 
 
 def drstack(project: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from drstack.model import Site
 from drstack.pulumi_cli import PulumiCli
+from drstack.testing.real_engine import DEMO, E2eApp
 from drstack.toolchain import PROJECT_ROOT
-from tests.e2e.app import DEMO, E2eApp
 
 # The last commit whose program declared one Patch per workload (before the SiteScale).
 PER_WORKLOAD_COMMIT = "944e681"

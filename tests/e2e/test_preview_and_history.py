@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from drstack.model import Site
-from tests.e2e.app import DEMO, E2eApp
+from drstack.testing.real_engine import DEMO, E2eApp
 
 
 def test_preview_diff_shows_the_plan_table_and_every_replica_change(app: E2eApp) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from drstack.model import Site
 from drstack.sandbox.cluster import LocalCluster
-from tests.e2e.app import E2eApp, crash
+from drstack.testing.real_engine import E2eApp, crash
 
 SERVING = {"web": 3, "api": 2, "db": 1}
 STOPPED = {"web": 0, "api": 0, "db": 0}

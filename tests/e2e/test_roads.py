@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from drstack.model import Site
-from tests.e2e.app import BothSitesWatch, E2eApp
-from tests.e2e.observing_pv_migrate import calls, fail_next_copy, write_observing_pv_migrate
+from drstack.testing.observing_pv_migrate import calls, fail_next_copy, write_observing_pv_migrate
+from drstack.testing.real_engine import BothSitesWatch, E2eApp
 
 SERVING = {"web": 3, "api": 2, "db": 1}
 STOPPED = {"web": 0, "api": 0, "db": 0}

@@ -5,8 +5,8 @@ drstack/sandbox/snapshot_api.py); pv-migrate is the FAKE observing one."""
 from __future__ import annotations
 
 from drstack.model import Site
-from tests.e2e.app import SERVING_COUNTS, E2eApp
-from tests.e2e.observing_pv_migrate import calls, write_observing_pv_migrate
+from drstack.testing.observing_pv_migrate import calls, write_observing_pv_migrate
+from drstack.testing.real_engine import SERVING_COUNTS, E2eApp
 
 
 def test_a_failback_snapshots_the_claims_it_overwrites_before_copying(app: E2eApp) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drstack.model import Site
-from tests.e2e.app import E2eApp
+from drstack.testing.real_engine import E2eApp
 
 SERVING = {"web": 3, "api": 2, "db": 1}
 STOPPED = {"web": 0, "api": 0, "db": 0}

@@ -8,8 +8,8 @@ import yaml
 
 from drstack.model import Site
 from drstack.pulumi_cli import PulumiCli
+from drstack.testing.real_engine import SERVING_COUNTS, E2eApp
 from drstack.toolchain import PROJECT_ROOT
-from tests.e2e.app import SERVING_COUNTS, E2eApp
 
 HOSTS = {"source": "shop.source.example", "dr": "shop.dr.example"}
 

@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from drstack.model import Site
+from drstack.testing.real_engine import E2eApp
 from drstack.testing.scripted_http import ScriptedHttpServer, SeenRequest
-from tests.e2e.app import E2eApp
 
 SERVING = {"web": 3, "api": 2, "db": 1}
 PASSWORD = "e2e-verify-pa55-8c2b"

@@ -1,9 +1,11 @@
-"""One test's view of the real clusters: its namespaces, its project copy, its Pulumi CLI."""
+"""The real-engine suite's and the real-engine bench's view of the local clusters: one test's
+namespaces, its copy of the project, its Pulumi CLI (tests/e2e, bench/real_engine_bench.py)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -13,10 +15,11 @@ from typing import Any
 
 import yaml
 
-from drstack import annotation_keys as annotations
+from drstack import annotation_keys
 from drstack.model import Site
 from drstack.pulumi_cli import PulumiCli
 from drstack.sandbox.cluster import LocalCluster
+from drstack.toolchain import PROJECT_ROOT
 
 PLURAL = {"Deployment": "deployments", "StatefulSet": "statefulsets"}
 DEMO = (("Deployment", "web", 3), ("Deployment", "api", 2), ("StatefulSet", "db", 1))
@@ -64,7 +67,8 @@ class E2eApp:
     def get(self, site: Site, kind: str, name: str) -> dict[str, Any]:
         ns = self.namespaces[site]
         path = f"/apis/apps/v1/namespaces/{ns}/{PLURAL[kind]}/{name}"
-        return self.clusters[site].request("GET", path)
+        found: dict[str, Any] = self.clusters[site].request("GET", path)
+        return found
 
     def replicas(self, site: Site) -> dict[str, int]:
         """Workload name -> spec.replicas, for the demo application."""
@@ -72,11 +76,13 @@ class E2eApp:
 
     def originals(self, site: Site) -> dict[str, str | None]:
         return {name: (self.get(site, kind, name)["metadata"].get("annotations") or {}).get(
-            annotations.ORIGINAL_REPLICAS) for kind, name, _ in DEMO}
+            annotation_keys.ORIGINAL_REPLICAS) for kind, name, _ in DEMO}
 
     def pods(self, site: Site) -> list[dict[str, Any]]:
         ns = self.namespaces[site]
-        return self.clusters[site].request("GET", f"/api/v1/namespaces/{ns}/pods")["items"]
+        items: list[dict[str, Any]] = self.clusters[site].request(
+            "GET", f"/api/v1/namespaces/{ns}/pods")["items"]
+        return items
 
     def ready_pods(self, site: Site) -> dict[str, int]:
         """Workload name -> pods Running and Ready (and not being deleted)."""
@@ -212,8 +218,9 @@ class BothSitesWatch:
         namespace = self.app.namespaces[site]
         listing = api.list_namespaced_pod(namespace)
         with self._lock:
-            self._pods[site] = {p.metadata.name for p in listing.items}
-        version = listing.metadata.resource_version
+            self._pods[site] = {p.metadata.name for p in listing.items
+                                if p.metadata is not None and p.metadata.name}
+        version = listing.metadata.resource_version if listing.metadata else None
         self._ready.wait(timeout=30)
         while not self._stop.is_set():
             stream = watch.Watch()
@@ -230,3 +237,13 @@ class BothSitesWatch:
                         self.overlaps.append({s.value: sorted(p) for s, p in self._pods.items()})
                 if self._stop.is_set():
                     stream.stop()
+
+
+def make_project(folder: Path) -> Path:
+    """A copy of the project (its program and package linked), as a user's checkout would be."""
+    folder.mkdir(parents=True)
+    for name in ("Pulumi.yaml", "__main__.py", "requirements.txt"):
+        shutil.copy(PROJECT_ROOT / name, folder / name)
+    for name in ("drstack", ".venv"):
+        (folder / name).symlink_to(PROJECT_ROOT / name)
+    return folder
