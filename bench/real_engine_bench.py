@@ -55,7 +55,12 @@ from drstack.sandbox import demo_app
 from drstack.sandbox.cluster import LocalCluster
 from drstack.sandbox.sandbox import install_demo
 from drstack.testing.observing_pv_migrate import calls, write_observing_pv_migrate
-from drstack.testing.real_engine import E2eApp, make_project
+from drstack.testing.real_engine import (
+    PER_WORKLOAD_COMMIT,
+    E2eApp,
+    make_project,
+    old_project,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMESPACES = {Site.SOURCE: "bench", Site.DR: "bench-dr"}
@@ -344,11 +349,14 @@ def verbs_of(events: dict[Site, list[dict[str, Any]]]) -> Counter[str]:
                    if e.get("user", {}).get("username") == "drstack")
 
 
-def bench_size(n: int, out: Path) -> dict[str, Any]:
+def bench_size(n: int, out: Path, *, design: str = "site-scale",
+               scripts: bool = True) -> dict[str, Any]:
     pair = start_pair(out / f"n{n}", n)
-    results: dict[str, Any] = {"n": n}
+    results: dict[str, Any] = {"n": n, "design": design, "sequential": [], "ideal": []}
     try:
         for name, fn in (("sequential", sequential_switch), ("ideal", ideal_switch)):
+            if not scripts:
+                break
             runs = []
             for old, new in ((Site.SOURCE, Site.DR), (Site.DR, Site.SOURCE)):
                 marks = pair.audit_size()
@@ -359,7 +367,10 @@ def bench_size(n: int, out: Path) -> dict[str, Any]:
             results[name] = runs
         project = pair.folder / "project"
 
-        make_project(project)
+        if design == "per-workload":  # the program as it was before SiteScale (git history)
+            old_project(project, PER_WORKLOAD_COMMIT)
+        else:
+            make_project(project)
         env = PulumiEnv(pair.folder / "pulumi-home", pair.folder / "state", "bench")
         env.install_plugins()
         app = E2eApp(clusters=pair.clusters, namespaces=NAMESPACES, project=project,
@@ -383,8 +394,11 @@ def bench_size(n: int, out: Path) -> dict[str, Any]:
 
 def report(results: dict[str, Any]) -> str:
     n = results["n"]
+    shape = ("" if results["design"] == "site-scale" else
+             f"; drstack as it was at {PER_WORKLOAD_COMMIT}, one Patch per workload and site")
     lines = [f"\n### N = {n} workloads per site ({n - 1} Deployments and the StatefulSet db, "
-             "1 replica each; the failback copies db's claim with the FAKE pv-migrate)\n",
+             "1 replica each; the failback copies db's claim with the FAKE pv-migrate"
+             f"{shape})\n",
              "| measure | cutover (source -> dr) | failback (dr -> source) |", "|---|---|---|"]
 
     def verbs(c: Counter[str]) -> str:
@@ -395,6 +409,8 @@ def report(results: dict[str, Any]) -> str:
 
     for name in ("sequential", "ideal"):
         runs = results[name]
+        if not runs:
+            continue
         row(f"{name} script: wall (patches + wait until ready)",
             [f"{r['total']:.2f} s" for r in runs])
         row(f"{name} script: requests", [verbs(r["requests"]) for r in runs])
@@ -430,13 +446,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--out", default=str(ROOT / "bench" / "out" / "real"))
+    parser.add_argument("--design", choices=("site-scale", "per-workload"), default="site-scale",
+                        help="per-workload: drstack's program before SiteScale, from git history")
+    parser.add_argument("--no-scripts", action="store_true",
+                        help="drstack only, without the sequential and ideal scripts")
     args = parser.parse_args()
     out = Path(args.out)
     print(f"# real-engine benchmark, {datetime.now().isoformat(timespec='seconds')}, "
           f"{platform.platform()}, nproc {len(__import__('os').sched_getaffinity(0))}")
     for n in (int(s) for s in args.sizes.split(",")):
         started = time.monotonic()
-        results = bench_size(n, out)
+        results = bench_size(n, out, design=args.design, scripts=not args.no_scripts)
         print(report(results), flush=True)
         print(f"\n(N = {n}: {time.monotonic() - started:.0f} s for the whole size)", flush=True)
 

@@ -7,9 +7,12 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -246,4 +249,21 @@ def make_project(folder: Path) -> Path:
         shutil.copy(PROJECT_ROOT / name, folder / name)
     for name in ("drstack", ".venv"):
         (folder / name).symlink_to(PROJECT_ROOT / name)
+    return folder
+
+
+# The last commit whose program declared one Patch per workload (before the SiteScale).
+PER_WORKLOAD_COMMIT = "944e681"
+
+
+def old_project(folder: Path, commit: str = PER_WORKLOAD_COMMIT) -> Path:
+    """That commit's program, from this repository's history, as a project of its own."""
+    archive = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar", commit,
+         "__main__.py", "Pulumi.yaml", "requirements.txt", "drstack"],
+        capture_output=True, check=True).stdout
+    folder.mkdir(parents=True)
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    (folder / ".venv").symlink_to(PROJECT_ROOT / ".venv")
     return folder

@@ -3,34 +3,13 @@ and site) move to one SiteScale per site on their next `pulumi up`, changing no 
 
 from __future__ import annotations
 
-import subprocess
-import tarfile
-from io import BytesIO
-from pathlib import Path
-
 from drstack.model import Site
 from drstack.pulumi_cli import PulumiCli
-from drstack.testing.real_engine import DEMO, E2eApp
-from drstack.toolchain import PROJECT_ROOT
+from drstack.testing.real_engine import DEMO, E2eApp, old_project
 
-# The last commit whose program declared one Patch per workload (before the SiteScale).
-PER_WORKLOAD_COMMIT = "944e681"
 # The last commit whose program declared the switch at the stack's root (before DrSwitch).
 ROOT_LEVEL_COMMIT = "7268ebc"
 SERVING = {"web": 3, "api": 2, "db": 1}
-
-
-def old_project(folder: Path, commit: str = PER_WORKLOAD_COMMIT) -> Path:
-    """That commit's program, from this repository's history, as a project of its own."""
-    archive = subprocess.run(
-        ["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar", commit,
-         "__main__.py", "Pulumi.yaml", "requirements.txt", "drstack"],
-        capture_output=True, check=True).stdout
-    folder.mkdir(parents=True)
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(folder, filter="data")
-    (folder / ".venv").symlink_to(PROJECT_ROOT / ".venv")
-    return folder
 
 
 def workload_state(app: E2eApp) -> dict[str, object]:
