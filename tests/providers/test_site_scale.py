@@ -9,6 +9,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from drstack import annotation_keys
 from drstack.model import Site
 from drstack.providers import ScaleFailed, ScaleSpec, SiteScaleProvider, site_scale
+from drstack.providers.recovery import Recovery
 from drstack.testing.fakekube import objects
 from tests.providers.grpc_host import ProviderHost
 from tests.providers.sites import SOURCE_NS, Sites, configured
@@ -160,3 +161,13 @@ def test_through_the_real_host_a_refresh_returns_the_live_counts_as_inputs(app) 
     assert read_id == id_
     assert read_inputs is not None and read_inputs["replicas"]["Deployment/api"] == 4
     assert read_outs["replicas"]["Deployment/api"] == 4
+
+
+@pytest.mark.parametrize("recovery", [None, Recovery("source", "dr", Site.SOURCE, Site.DR,
+                                                     "cold", "cutover#3")])
+def test_the_spec_reads_back_what_it_writes(recovery: Recovery | None) -> None:
+    spec = ScaleSpec(Site.DR, "my-app-dr", (("Deployment/web", 3), ("StatefulSet/db", 1)),
+                     (("Deployment/web", "3"), ("StatefulSet/db", "1")), recovery)
+    read, inputs = ScaleSpec.from_props(spec.to_props())
+    assert inputs.failures == [] and not inputs.incomplete
+    assert read == spec

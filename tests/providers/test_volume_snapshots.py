@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from drstack.model import Site
 from drstack.providers import SKIPPED, SnapshotFailed, VolumeSnapshotsProvider
+from drstack.providers.recovery import Recovery
+from drstack.providers.volume_snapshots import SnapshotSpec
 from tests.providers.sites import SOURCE_NS, Sites, configured
 
 SNAPSHOTS = f"/apis/snapshot.storage.k8s.io/v1/namespaces/{SOURCE_NS}/volumesnapshots"
@@ -140,3 +143,13 @@ def test_removing_the_step_never_deletes_a_snapshot(sites: Sites) -> None:
 
     assert not sites.source.requests
     assert len(sites.source.list("VolumeSnapshot", SOURCE_NS)) == 2
+
+
+@pytest.mark.parametrize("snapshot_class", ["", "csi-snapclass"])
+def test_the_spec_reads_back_what_it_writes(snapshot_class: str) -> None:
+    spec = SnapshotSpec(Site.SOURCE, SOURCE_NS, "failback#5", ("data-db-0", "web-data"),
+                        snapshot_class, 300.0,
+                        Recovery("source", "dr", Site.DR, Site.SOURCE, "cold", "failback#5"))
+    read, inputs = SnapshotSpec.from_props(spec.to_props())
+    assert inputs.failures == [] and not inputs.incomplete
+    assert read == spec
