@@ -509,6 +509,19 @@ def test_old_site_unreachable_switches_without_touching_it(led):
     assert "dr will serve the data it had when source took over" in data
 
 
+def test_a_disaster_failback_says_dr_data_is_not_copied_back():
+    # DR is gone while source is being made active, with reverseMigratePvcData on.
+    snapshots = snaps(snap(SOURCE, wl("web", 0, "3"), wl("StatefulSet/db", 0, "1"),
+                           pvcs=(pvc("data-db-0"),), led=ledger(DR, 4)),
+                      snap(DR, reachable=False))
+    plan = plan_for(config(SOURCE, old_site_unreachable=True, reverse=True), snapshots)
+    assert plan.transition is Transition.FAILBACK and not plan.touches(DR)
+    assert plan.copy.pairs == () and "unreachable" in plan.copy.skipped_because
+    [data] = [w for w in plan.warnings if "NOT copied" in w]
+    assert "the data dr wrote since it became active" in data
+    assert "source will serve the data it had when dr took over" in data
+
+
 def test_old_site_unreachable_needs_an_original_from_the_reachable_site():
     snapshots = snaps(snap(SOURCE, reachable=False), snap(DR, wl("web", 0), led=ledger(SOURCE, 1)))
     assert "Deployment/web" in str(plan_error(config(DR, old_site_unreachable=True), snapshots))
