@@ -71,3 +71,24 @@ def test_with_urls_to_verify_the_front_door_waits_for_them_too(dr_serving):
     # The URL probe runs after the Service gate: it is now the last step before the ledger.
     assert run.named("source-urls").urn in app.dependencies
     assert app.inputs["spec"]["externalName"] == "shop.source.example"
+
+
+DEPENDS_ON = '''
+import pulumi
+import pulumi_kubernetes as k8s
+from drstack import DrSwitch
+
+switch = DrSwitch("switch")
+k8s.core.v1.ConfigMap("front-door", data={"moved": "yes"},
+                      opts=pulumi.ResourceOptions(depends_on=[switch]))
+'''
+
+
+def test_depends_on_the_switch_waits_for_its_last_step_too(dr_serving, tmp_path):
+    # The issue's way: a resource of one's own with depends_on=[switch], no Output taken.
+    program = tmp_path / "depends_on.py"
+    program.write_text(DEPENDS_ON)
+    run = run_program(dr_serving, stack="source", program=program)
+
+    (door,) = run.of_type("kubernetes:core/v1:ConfigMap")
+    assert run.named("source-services").urn in door.dependencies, door.dependencies
